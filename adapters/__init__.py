@@ -1,0 +1,1 @@
+"""Registry adapters: each jurisdiction's registry as its own event-sourced application."""

@@ -1,0 +1,526 @@
+"""The registry adapter framework: a jurisdiction's registry as an application.
+
+A :class:`RegistryApplication` keeps accounts and the blocks they hold, issues,
+transfers internally, and proposes to the clearinghouse whatever changes the
+central ledger: issuance, cross-border transfers, surrender, retirement and
+cancellation. It applies the clearinghouse's decisions when they arrive.
+
+A jurisdiction plugs its own rules in through :class:`NativeRules` (allocation,
+offset limits, banking, penalties: issue #3); every operation passes its
+``check`` hook before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from eventsourcing.domain import DomainEvent
+from pydantic import BaseModel
+
+from adapters.accounts import (
+    SYSTEM_ACCOUNTS,
+    Account,
+    SerialRegister,
+    account_id,
+    serial_register_id,
+)
+from adapters.transactions import RegistryTransaction, registry_transaction_id
+from clearinghouse.application import CLEARINGHOUSE, registry_app_name
+from clearinghouse.checks import Refused
+from clearinghouse.commands import (
+    Cancel,
+    CrossBorderTransfer,
+    InternalTransfer,
+    Issue,
+    OpenAccount,
+    Retire,
+    Surrender,
+    validate,
+)
+from clearinghouse.messages import (
+    CreditInstruction,
+    CreditRefused,
+    IssuanceProposed,
+    Message,
+    ReturnInstruction,
+    StatusChangeProposed,
+    TransactionAccepted,
+    TransactionRejected,
+    TransferCompleted,
+    TransferCredited,
+    TransferDebited,
+    TransferProposed,
+    blocks_of,
+    models_of,
+)
+from clearinghouse.participant import Participant, UnitOfWork
+from clearinghouse.store import StoreConfig
+from clearinghouse.units import Block
+
+OperationKind = Literal[
+    "issue", "transfer", "export", "import", "surrender", "retirement", "cancellation"
+]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a native rule gets to see before an operation is recorded."""
+
+    kind: OperationKind
+    registry: str
+    account: str
+    account_kind: str
+    blocks: tuple[Block, ...]
+    business_date: date
+    counterparty: str | None = None  # the other account, or the other registry
+    purpose: str | None = None
+
+    @property
+    def quantity(self) -> int:
+        return sum(b.count for b in self.blocks)
+
+
+class NativeRules:
+    """A jurisdiction's own rules. The default allows whatever the framework allows.
+
+    Override :meth:`check` and raise :class:`~clearinghouse.checks.Refused` with
+    the jurisdiction's check code to refuse an operation.
+    """
+
+    account_kinds: tuple[str, ...] = ()
+
+    def check(self, op: Operation, registry: RegistryApplication) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    code: str
+    name: str
+    party: str
+    unit_types: tuple[str, ...]
+    rules: NativeRules = field(default_factory=NativeRules)
+
+
+class Receipt(BaseModel):
+    """What a registry command answers: the transaction and where it stands."""
+
+    transaction_id: str
+    registry: str
+    kind: str
+    state: str
+    quantity: int
+    code: str | None = None
+    reason: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.state in ("refused", "rejected")
+
+
+BASE_KINDS = ("holding", "surrender", "retirement", "cancellation")
+_STATUS_KINDS = {
+    "surrender": "SURRENDER",
+    "retirement": "RETIREMENT",
+    "cancellation": "CANCELLATION",
+}
+
+
+class RegistryApplication(Participant):
+    """One jurisdiction's registry, with its own event log."""
+
+    def __init__(
+        self,
+        config: RegistryConfig,
+        store: StoreConfig | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.code = config.code
+        self.name = registry_app_name(config.code)
+        super().__init__(store, {"AGGREGATE_CACHE_MAXSIZE": "5000", **(env or {})})
+        self._open_system_accounts()
+
+    @property
+    def account_kinds(self) -> tuple[str, ...]:
+        return BASE_KINDS + self.config.rules.account_kinds
+
+    def _open_system_accounts(self) -> None:
+        def work(uow: UnitOfWork) -> None:
+            for account, kind in SYSTEM_ACCOUNTS.items():
+                if uow.get(Account, account_id(self.code, account)) is None:
+                    uow.add(Account(self.code, account, kind, self.config.name))
+
+        self.run(work)
+
+    # -- queries --------------------------------------------------------------------
+
+    def account(self, account: str) -> Account | None:
+        return UnitOfWork(self).get(Account, account_id(self.code, account))
+
+    def transaction(self, code: str, direction: str = "out") -> RegistryTransaction | None:
+        return UnitOfWork(self).get(
+            RegistryTransaction, registry_transaction_id(self.code, code, direction)
+        )
+
+    # -- commands -------------------------------------------------------------------
+
+    def open_account(self, data: OpenAccount | dict[str, Any]) -> None:
+        cmd = validate(OpenAccount, data)
+        if cmd.kind not in self.account_kinds:
+            raise Refused(
+                "INP-001",
+                field="kind",
+                reason=f"{cmd.kind!r} is not one of {', '.join(self.account_kinds)}",
+            )
+
+        def work(uow: UnitOfWork) -> None:
+            if uow.get(Account, account_id(self.code, cmd.account)) is None:
+                uow.add(Account(self.code, cmd.account, cmd.kind, cmd.holder))
+
+        self.run(work)
+
+    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
+        cmd = validate(Issue, data)
+
+        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            if cmd.unit_type not in self.config.unit_types:
+                raise Refused(
+                    "UNT-009",
+                    registry=self.code,
+                    unit_type=cmd.unit_type,
+                    issues=", ".join(self.config.unit_types),
+                )
+            account = self._account(uow, cmd.account)
+            if account.terminal:
+                raise Refused("UNT-008", account=cmd.account, kind=account.kind)
+            register = self._register(uow, cmd.unit_type)
+            block = register.allocate(
+                cmd.transaction_id, cmd.vintage, cmd.quantity, cmd.first_serial
+            )
+            self._check_rules("issue", account, [block], cmd.business_date)
+            return [block], {"account": cmd.account, "authorization_id": cmd.authorization_id}
+
+        return self._decide_and_record("issuance", cmd, decide)
+
+    def transfer(self, data: InternalTransfer | dict[str, Any]) -> Receipt:
+        cmd = validate(InternalTransfer, data)
+
+        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            if cmd.to_account == cmd.account:
+                raise Refused("UNT-010", account=cmd.account)
+            source = self._account(uow, cmd.account)
+            target = self._account(uow, cmd.to_account)
+            blocks = self._units(source, cmd)
+            self._check_rules("transfer", source, blocks, cmd.business_date, cmd.to_account)
+            source.debit(cmd.transaction_id, blocks)
+            target.credit(cmd.transaction_id, blocks)
+            return blocks, {"account": cmd.account, "to_account": cmd.to_account}
+
+        return self._decide_and_record("transfer", cmd, decide, direction="internal")
+
+    def transfer_abroad(self, data: CrossBorderTransfer | dict[str, Any]) -> Receipt:
+        cmd = validate(CrossBorderTransfer, data)
+
+        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            source = self._account(uow, cmd.account)
+            blocks = self._units(source, cmd)
+            self._check_rules("export", source, blocks, cmd.business_date, cmd.to_registry)
+            source.hold(cmd.transaction_id, blocks)
+            return blocks, {
+                "account": cmd.account,
+                "to_registry": cmd.to_registry,
+                "to_account": cmd.to_account,
+            }
+
+        return self._decide_and_record("transfer", cmd, decide)
+
+    def surrender(self, data: Surrender | dict[str, Any]) -> Receipt:
+        cmd = validate(Surrender, data)
+        return self._end("surrender", cmd, "compliance")
+
+    def retire(self, data: Retire | dict[str, Any]) -> Receipt:
+        cmd = validate(Retire, data)
+        return self._end("retirement", cmd, cmd.purpose)
+
+    def cancel(self, data: Cancel | dict[str, Any]) -> Receipt:
+        cmd = validate(Cancel, data)
+        return self._end("cancellation", cmd, cmd.purpose)
+
+    def _end(self, kind: OperationKind, cmd: Surrender, purpose: str) -> Receipt:
+        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            source = self._account(uow, cmd.account)
+            blocks = self._units(source, cmd)
+            self._check_rules(kind, source, blocks, cmd.business_date, purpose=purpose)
+            source.hold(cmd.transaction_id, blocks)
+            return blocks, {
+                "account": cmd.account,
+                "purpose": purpose,
+                "to_account": _STATUS_KINDS[kind],
+            }
+
+        return self._decide_and_record(kind, cmd, decide)
+
+    # -- command plumbing ---------------------------------------------------------------
+
+    def _account(self, uow: UnitOfWork, account: str) -> Account:
+        found = uow.get(Account, account_id(self.code, account))
+        if found is None:
+            raise Refused("UNT-007", registry=self.code, account=account)
+        return found
+
+    def _register(self, uow: UnitOfWork, unit_type: str) -> SerialRegister:
+        found = uow.get(SerialRegister, serial_register_id(self.code, unit_type))
+        return found or uow.add(SerialRegister(self.code, unit_type))
+
+    def _units(self, account: Account, cmd: Any) -> list[Block]:
+        if cmd.blocks is not None:
+            blocks = blocks_of(cmd.blocks)
+            account._check_can_spend(blocks)
+            return blocks
+        selected: list[Block] = account.select(cmd.quantity, cmd.unit_type, cmd.vintage)
+        return selected
+
+    def _check_rules(
+        self,
+        kind: OperationKind,
+        account: Account,
+        blocks: list[Block],
+        on: date,
+        counterparty: str | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        op = Operation(
+            kind, self.code, account.account, account.kind, tuple(blocks), on, counterparty, purpose
+        )
+        self.config.rules.check(op, self)
+
+    def _decide_and_record(
+        self, kind: str, cmd: Any, decide: Any, direction: str = "out"
+    ) -> Receipt:
+        """Decide a command and record it, or record its refusal; idempotent by id."""
+        code = cmd.transaction_id
+        request = cmd.model_dump(mode="json")
+
+        def work(uow: UnitOfWork) -> RegistryTransaction:
+            existing = uow.get(
+                RegistryTransaction, registry_transaction_id(self.code, code, direction)
+            )
+            if existing is not None:
+                if existing.details.get("request") != request:
+                    raise Refused("TXN-001", transaction=code)
+                return existing
+            try:
+                blocks, details = decide(uow)
+                refusal = None
+            except Refused as refused:
+                uow.loaded.clear()  # nothing the decision touched is kept
+                blocks, details = [], {}
+                refusal = {
+                    "code": refused.code,
+                    "check_version": refused.version,
+                    "reason": refused.reason,
+                }
+            return uow.add(
+                RegistryTransaction(
+                    registry=self.code,
+                    code=code,
+                    direction=direction,
+                    kind=kind,
+                    business_date=cmd.business_date,
+                    details={**details, "request": request},
+                    blocks=blocks,
+                    refusal=refusal,
+                )
+            )
+
+        try:
+            txn: RegistryTransaction = self.run(work)
+        except Refused as refused:  # TXN-001: the id belongs to another transaction
+            return Receipt(
+                transaction_id=code,
+                registry=self.code,
+                kind=kind,
+                state="refused",
+                quantity=0,
+                code=refused.code,
+                reason=refused.reason,
+            )
+        return self.receipt(txn)
+
+    def receipt(self, txn: RegistryTransaction) -> Receipt:
+        verdict = txn.verdict or {}
+        return Receipt(
+            transaction_id=txn.code,
+            registry=self.code,
+            kind=txn.kind,
+            state=txn.state,
+            quantity=sum(b.count for b in txn.blocks) or sum(b.count for b in txn.issued),
+            code=verdict.get("code"),
+            reason=verdict.get("reason"),
+        )
+
+    # -- decisions from the clearinghouse --------------------------------------------------
+
+    def apply(self, uow: UnitOfWork, message: Message) -> None:
+        if isinstance(message, CreditInstruction):
+            self._credit_incoming(uow, message)
+            return
+        txn = uow.get(
+            RegistryTransaction, registry_transaction_id(self.code, message.transaction_id, "out")
+        )
+        if txn is None:
+            return
+        if isinstance(message, TransactionAccepted) and txn.state == "proposed":
+            self._accepted(uow, txn)
+        elif isinstance(message, TransactionRejected) and txn.state == "proposed":
+            if txn.kind != "issuance":
+                self._account(uow, txn.details["account"]).release(txn.code)
+            txn.reject(message.code, message.check_version, message.reason)
+        elif isinstance(message, TransferCompleted) and txn.state == "debited":
+            txn.complete()
+        elif isinstance(message, ReturnInstruction) and txn.state == "debited":
+            self._account(uow, message.account).credit(txn.code, blocks_of(message.blocks))
+            txn.returned(message.code, message.reason)
+        elif not isinstance(
+            message,
+            TransactionAccepted | TransactionRejected | TransferCompleted | ReturnInstruction,
+        ):
+            super().apply(uow, message)
+
+    def _accepted(self, uow: UnitOfWork, txn: RegistryTransaction) -> None:
+        account = self._account(uow, txn.details["account"])
+        txn.accept()
+        if txn.kind == "issuance":
+            account.credit(txn.code, txn.blocks)
+            txn.complete()
+        elif txn.kind == "transfer":
+            account.debit_held(txn.code)
+            txn.debit()
+        else:  # surrender, retirement, cancellation: units end in the system account
+            account.debit_held(txn.code)
+            self._account(uow, txn.details["to_account"]).credit(txn.code, txn.blocks)
+            txn.complete()
+
+    def _credit_incoming(self, uow: UnitOfWork, msg: CreditInstruction) -> None:
+        key = registry_transaction_id(self.code, msg.transaction_id, "in")
+        if uow.get(RegistryTransaction, key) is not None:
+            return
+        txn = uow.add(
+            RegistryTransaction(
+                registry=self.code,
+                code=msg.transaction_id,
+                direction="in",
+                kind="transfer",
+                business_date=msg.business_date,
+                details={"account": msg.account, "from_registry": msg.source_registry},
+                blocks=[],
+            )
+        )
+        try:
+            account = self._account(uow, msg.account)
+            if account.terminal:
+                raise Refused("UNT-008", account=msg.account, kind=account.kind)
+            incoming = blocks_of(msg.blocks)
+            issued = [
+                self._register(uow, c.unit_type).allocate(
+                    f"{msg.transaction_id}/{i}", c.vintage, c.quantity
+                )
+                for i, c in enumerate(msg.conversions)
+            ]
+            self._check_rules(
+                "import", account, incoming + issued, msg.business_date, msg.source_registry
+            )
+        except Refused as refused:
+            uow.loaded.clear()
+            txn = uow.add(
+                RegistryTransaction(
+                    registry=self.code,
+                    code=msg.transaction_id,
+                    direction="in",
+                    kind="transfer",
+                    business_date=msg.business_date,
+                    details={"account": msg.account, "from_registry": msg.source_registry},
+                    blocks=[],
+                )
+            )
+            txn.refuse_credit(refused.code, refused.version, refused.reason)
+            return
+        account.credit(msg.transaction_id, incoming + issued)
+        txn.credited(incoming, issued)
+
+    # -- messages to the clearinghouse -------------------------------------------------------
+
+    def outbox(self, event: DomainEvent) -> Iterator[tuple[str, Message]]:
+        if not isinstance(event, RegistryTransaction.Event):
+            return
+        if isinstance(event, RegistryTransaction.Requested):
+            yield from self._proposal(event)
+            return
+        txn = self.repository.get(event.originator_id, version=event.originator_version)
+        assert isinstance(txn, RegistryTransaction)
+        common = {
+            "transaction_id": txn.code,
+            "business_date": txn.business_date,
+            "registry": self.code,
+        }
+        if isinstance(event, RegistryTransaction.Debited):
+            yield CLEARINGHOUSE, TransferDebited(**common)
+        elif isinstance(event, RegistryTransaction.Credited):
+            yield (
+                CLEARINGHOUSE,
+                TransferCredited(
+                    **common, blocks=models_of(txn.blocks), issued=models_of(txn.issued)
+                ),
+            )
+        elif isinstance(event, RegistryTransaction.CreditRefused):
+            verdict = txn.verdict or {}
+            yield (
+                CLEARINGHOUSE,
+                CreditRefused(**common, code=verdict["code"], reason=verdict["reason"]),
+            )
+
+    def _proposal(self, event: Any) -> Iterator[tuple[str, Message]]:
+        if event.refusal is not None or event.direction != "out":
+            return
+        d = event.details
+        common = {
+            "transaction_id": event.code,
+            "business_date": event.business_date,
+            "blocks": models_of(event.blocks),
+        }
+        if event.kind == "issuance":
+            yield (
+                CLEARINGHOUSE,
+                IssuanceProposed(
+                    **common,
+                    registry=self.code,
+                    account=d["account"],
+                    authorization_id=d["authorization_id"],
+                ),
+            )
+        elif event.kind == "transfer":
+            yield (
+                CLEARINGHOUSE,
+                TransferProposed(
+                    **common,
+                    source_registry=self.code,
+                    source_account=d["account"],
+                    destination_registry=d["to_registry"],
+                    destination_account=d["to_account"],
+                ),
+            )
+        else:
+            yield (
+                CLEARINGHOUSE,
+                StatusChangeProposed(
+                    **common,
+                    registry=self.code,
+                    account=d["account"],
+                    action=event.kind,
+                    purpose=d["purpose"],
+                ),
+            )

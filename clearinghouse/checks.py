@@ -1,0 +1,298 @@
+"""The check catalogue: every rule that can refuse a transaction.
+
+Each check has a stable code, a family, a message a person understands, the
+source it comes from and a version (DESIGN.md, principle 5). Verdict events
+record the code and version that decided, so a later change of a rule never
+rewrites what an earlier verdict meant. ``docs/checks.md`` is generated from
+this module (``clearinghouse checks --markdown``) and a test keeps them equal.
+
+Code families follow the grouping of the UK ETS registry catalogue cited in
+reference/registries-and-reporting.md: agreement, unit, quantity/limit,
+authorization, accounting, plus transaction and input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    family: str
+    title: str
+    template: str
+    source: str
+    version: int = 1
+
+    def message(self, **facts: Any) -> str:
+        return self.template.format(**facts)
+
+
+FAMILIES = {
+    "AGR": "agreement",
+    "UNT": "unit",
+    "QTY": "quantity and limit",
+    "AUT": "authorization",
+    "ACC": "accounting",
+    "TXN": "transaction",
+    "INP": "input",
+}
+
+_ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
+_AGR = "issue #2 (linkage agreements); reference/linkage-and-article6.md, Linkage (002 L12)"
+
+CATALOGUE: dict[str, Check] = {
+    c.code: c
+    for c in [
+        # -- agreement ------------------------------------------------------
+        Check(
+            "AGR-001",
+            "AGR",
+            "no linkage agreement",
+            "No linkage agreement allows transfers from {source} to {destination}.",
+            _AGR,
+        ),
+        Check(
+            "AGR-002",
+            "AGR",
+            "agreement not in force",
+            "Linkage agreement {agreement} is not in force on {date} "
+            "(in force from {start}{until}).",
+            _AGR,
+        ),
+        Check(
+            "AGR-003",
+            "AGR",
+            "agreement suspended",
+            "Linkage agreement {agreement} is suspended since {since}; "
+            "no transfers clear under it until it is resumed.",
+            _AGR,
+        ),
+        Check(
+            "AGR-004",
+            "AGR",
+            "de-linked",
+            "Linkage agreement {agreement} was ended (de-linked) on {since}.",
+            "reference/linkage-and-article6.md (Ontario's exit from WCI, a de-linking)",
+        ),
+        Check(
+            "AGR-005",
+            "AGR",
+            "exchange rate gives a fraction",
+            "At the exchange rate {rate}, {quantity} {unit_type} units convert to a "
+            "fraction of a unit; transfer a multiple of {multiple} per vintage.",
+            "DESIGN.md conventions (quantities are whole tonnes, rates exact fractions)",
+        ),
+        # -- unit -----------------------------------------------------------
+        Check(
+            "UNT-001",
+            "UNT",
+            "unit type not recognised",
+            "{destination} does not recognise {unit_type} units from {source} "
+            "under linkage agreement {agreement}.",
+            "reference/northeast-asia.md, restricted linkage (E:2238-2252)",
+        ),
+        Check(
+            "UNT-002",
+            "UNT",
+            "units not held",
+            "The units {blocks} are not held by {holder}.",
+            _ITL + " (UK ETS 10005: account does not hold the serial blocks)",
+        ),
+        Check(
+            "UNT-003",
+            "UNT",
+            "units retired, surrendered or cancelled",
+            "The units {blocks} are {status}; retired, surrendered and cancelled "
+            "units can never move again.",
+            _ITL + " (reject units previously retired or cancelled)",
+        ),
+        Check(
+            "UNT-004",
+            "UNT",
+            "double issuance",
+            "Serials {blocks} overlap units already issued by {registry}; "
+            "issuing them again would count the same tonnes twice.",
+            _ITL + " (improper issuance; units existing in more than one registry)",
+        ),
+        Check(
+            "UNT-005",
+            "UNT",
+            "units on hold",
+            "The units {blocks} are on hold for transaction {transaction}.",
+            "DESIGN.md, a cross-border transfer (units put on hold)",
+        ),
+        Check(
+            "UNT-006",
+            "UNT",
+            "not enough units",
+            "Account {account} holds {available} matching units; {quantity} were asked for.",
+            _ITL + " (UK ETS 3005: quantity exceeds balance)",
+        ),
+        Check(
+            "UNT-007",
+            "UNT",
+            "no such account",
+            "Registry {registry} has no account {account}.",
+            _ITL + " (UK ETS 1002: account does not exist)",
+        ),
+        Check(
+            "UNT-008",
+            "UNT",
+            "units cannot leave this account",
+            "Units in {account} (a {kind} account) are spent and cannot be moved.",
+            _ITL + " (reject units previously retired or cancelled)",
+        ),
+        Check(
+            "UNT-009",
+            "UNT",
+            "unit type not issued here",
+            "Registry {registry} issues {issues}, not {unit_type}.",
+            "issue #2 (registry adapter framework)",
+        ),
+        Check(
+            "UNT-010",
+            "UNT",
+            "same account",
+            "The acquiring account is the transferring account ({account}).",
+            _ITL + " (UK ETS 2508: acquiring = transferring account)",
+        ),
+        # -- quantity and limits ---------------------------------------------
+        Check(
+            "QTY-001",
+            "QTY",
+            "import limit",
+            "{jurisdiction} may import at most {limit} t under {agreement} in {period}; "
+            "{used} t are already used, so {quantity} t more would exceed it.",
+            "reference/northeast-asia.md, quantity limits on foreign credits (E:2238-2252)",
+        ),
+        Check(
+            "QTY-002",
+            "QTY",
+            "export limit",
+            "{jurisdiction} may export at most {limit} t under {agreement} in {period}; "
+            "{used} t are already used, so {quantity} t more would exceed it.",
+            "reference/northeast-asia.md, quantity limits (E:2238-2252)",
+        ),
+        # -- authorization ---------------------------------------------------
+        Check(
+            "AUT-001",
+            "AUT",
+            "no Article 6.2 authorization",
+            "Transfers under {agreement} must be authorized under Article 6.2, and no "
+            "authorization by {party} covers {unit_type} units of vintage {vintage}.",
+            "reference/linkage-and-article6.md, Adopted rules (first transfer, authorisation)",
+        ),
+        Check(
+            "AUT-002",
+            "AUT",
+            "authorization cap reached",
+            "Authorization {authorization} allows {cap} t; {used} t are used, so {quantity} t "
+            "more would exceed it.",
+            "reference/linkage-and-article6.md, Adopted rules; issue #2 (quantity cap)",
+        ),
+        # -- accounting ------------------------------------------------------
+        Check(
+            "ACC-001",
+            "ACC",
+            "not authorized for this use",
+            "The units {blocks} are authorized for {purposes} only and cannot be used "
+            "towards an NDC.",
+            "reference/registries-and-reporting.md, Table 4 rows 7-8 (NDC vs OIMP)",
+        ),
+        Check(
+            "ACC-002",
+            "ACC",
+            "double claiming",
+            "{party} cannot count the units {blocks} from {origin_party} towards its NDC: "
+            "they are not an authorized ITMO with a corresponding adjustment, so both "
+            "Parties would claim the same tonnes.",
+            "reference/linkage-and-article6.md, double counting taxonomy (double claiming)",
+        ),
+        # -- transaction -----------------------------------------------------
+        Check(
+            "TXN-001",
+            "TXN",
+            "transaction id reused",
+            "Transaction id {transaction} was already used for a different transaction.",
+            _ITL + " (UK ETS 10006: transaction id already exists)",
+        ),
+        Check(
+            "TXN-002",
+            "TXN",
+            "registry not connected",
+            "Registry {registry} is not connected to the clearinghouse.",
+            "DESIGN.md, one contract between registries and the clearinghouse",
+        ),
+        Check(
+            "TXN-003",
+            "TXN",
+            "same registry",
+            "A cross-border transfer needs two registries; {registry} to itself is an "
+            "internal transfer.",
+            "issue #2 (cross-border transfer lifecycle)",
+        ),
+        # -- input -----------------------------------------------------------
+        Check(
+            "INP-001",
+            "INP",
+            "invalid input",
+            "{field}: {reason}",
+            "issue #2, item 8 (every command and message validated)",
+        ),
+    ]
+}
+
+
+def check(code: str) -> Check:
+    return CATALOGUE[code]
+
+
+class Refused(Exception):
+    """A transaction refused by a named check. Raised before any event is
+    triggered, so nothing is half-applied."""
+
+    def __init__(self, code: str, **facts: Any) -> None:
+        self.check = CATALOGUE[code]
+        self.facts = facts
+        super().__init__(f"{code}: {self.check.message(**facts)}")
+
+    @property
+    def code(self) -> str:
+        return self.check.code
+
+    @property
+    def version(self) -> int:
+        return self.check.version
+
+    @property
+    def reason(self) -> str:
+        return self.check.message(**self.facts)
+
+
+def markdown() -> str:
+    """The catalogue as the page ``docs/checks.md``."""
+    lines = [
+        "# Check catalogue",
+        "",
+        "Every rule that can refuse a transaction, with its stable code. Verdict events",
+        "record the code and version that decided. Generated from `clearinghouse/checks.py`",
+        "by `clearinghouse checks --markdown`; a test keeps this page equal to the code.",
+        "",
+    ]
+    for prefix, family in FAMILIES.items():
+        lines += [
+            f"## {prefix}: {family}",
+            "",
+            "| code | v | check | message | source |",
+            "|---|---|---|---|---|",
+        ]
+        for c in CATALOGUE.values():
+            if c.family == prefix:
+                lines.append(
+                    f"| `{c.code}` | {c.version} | {c.title} | {c.template} | {c.source} |"
+                )
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The embedded system: the clearinghouse and its registries in one process.
+
+Applications never call each other. After every command the system *settles*:
+each application's relay publishes the messages its new events imply, the
+in-process bus delivers them, and that repeats until nothing new is written.
+Relays start from what the consumers have already tracked, so reopening a store
+resumes any transfer a crash interrupted, and never repeats one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from adapters.base import Receipt, RegistryApplication, RegistryConfig
+from clearinghouse.application import ClearinghouseApplication
+from clearinghouse.bus import InProcessBus, Relay
+from clearinghouse.commands import ConnectRegistry
+from clearinghouse.participant import Participant
+from clearinghouse.store import StoreConfig
+
+
+class EmbeddedSystem:
+    def __init__(self, store: StoreConfig | None = None) -> None:
+        self.store = store or StoreConfig.memory()
+        self.bus = InProcessBus()
+        self.clearinghouse = ClearinghouseApplication(self.store)
+        self.registries: dict[str, RegistryApplication] = {}
+        self.relays: dict[str, Relay] = {}
+        self._attach(self.clearinghouse)
+
+    def _attach(self, app: Participant) -> None:
+        self.bus.subscribe(app.name, app.handle)
+        self.relays[app.name] = Relay(app, self.bus)
+        self._rewind_relays()
+
+    def _rewind_relays(self) -> None:
+        """Each relay resumes after the last position all its consumers tracked."""
+        apps: list[Participant] = [self.clearinghouse, *self.registries.values()]
+        for relay in self.relays.values():
+            consumers = [a for a in apps if a is not relay.app]
+            relay.position = min((c.last_position(relay.app.name) for c in consumers), default=0)
+
+    def add_registry(self, config: RegistryConfig, connect: bool = True) -> RegistryApplication:
+        """Start (or reopen) a registry application and connect it to the clearinghouse."""
+        if config.code in self.registries:
+            return self.registries[config.code]
+        registry = RegistryApplication(config, self.store)
+        self.registries[config.code] = registry
+        if connect:
+            self.clearinghouse.connect_registry(
+                ConnectRegistry(
+                    code=config.code,
+                    name=config.name,
+                    party=config.party,
+                    unit_types=list(config.unit_types),
+                )
+            )
+        self._attach(registry)
+        self.settle()
+        return registry
+
+    def registry(self, code: str) -> RegistryApplication:
+        return self.registries[code]
+
+    def settle(self) -> int:
+        """Deliver messages until every application is quiet; returns how many."""
+        delivered = 0
+        while True:
+            published = sum(relay.publish_new() for relay in self.relays.values())
+            if not published:
+                return delivered
+            delivered += self.bus.drain()
+
+    def do(self, registry: str, command: str, data: Any) -> Receipt:
+        """Run a registry command, settle, and answer how the transaction ended."""
+        app = self.registries[registry]
+        receipt: Receipt = getattr(app, command)(data)
+        self.settle()
+        if receipt.code == "TXN-001":  # the id belongs to another transaction
+            return receipt
+        txn = app.transaction(
+            receipt.transaction_id, "internal" if command == "transfer" else "out"
+        )
+        return app.receipt(txn) if txn is not None else receipt
+
+    def apps(self) -> Iterable[Participant]:
+        yield self.clearinghouse
+        yield from self.registries.values()
+
+    def close(self) -> None:
+        for app in self.apps():
+            app.close()
+
+    def __enter__(self) -> EmbeddedSystem:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
