@@ -250,7 +250,7 @@ class RegistryApplication(Participant):
         cmd = validate(Cancel, data)
         return self._end("cancellation", cmd, cmd.purpose)
 
-    def _end(self, kind: OperationKind, cmd: Surrender, purpose: str) -> Receipt:
+    def _end(self, kind: OperationKind, cmd: Surrender | Retire | Cancel, purpose: str) -> Receipt:
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             source = self._account(uow, cmd.account)
             blocks = self._units(source, cmd)
@@ -455,28 +455,30 @@ class RegistryApplication(Participant):
     # -- messages to the clearinghouse -------------------------------------------------------
 
     def outbox(self, event: DomainEvent) -> Iterator[tuple[str, Message]]:
+        kind = type(event).__name__
         if not isinstance(event, RegistryTransaction.Event):
             return
-        if isinstance(event, RegistryTransaction.Requested):
+        if kind == "Requested":
             yield from self._proposal(event)
             return
-        txn = self.repository.get(event.originator_id, version=event.originator_version)
-        assert isinstance(txn, RegistryTransaction)
+        txn: RegistryTransaction = self.repository.get(
+            event.originator_id, version=event.originator_version
+        )
         common = {
             "transaction_id": txn.code,
             "business_date": txn.business_date,
             "registry": self.code,
         }
-        if isinstance(event, RegistryTransaction.Debited):
+        if kind == "Debited":
             yield CLEARINGHOUSE, TransferDebited(**common)
-        elif isinstance(event, RegistryTransaction.Credited):
+        elif kind == "Credited":
             yield (
                 CLEARINGHOUSE,
                 TransferCredited(
                     **common, blocks=models_of(txn.blocks), issued=models_of(txn.issued)
                 ),
             )
-        elif isinstance(event, RegistryTransaction.CreditRefused):
+        elif kind == "CreditRefused":
             verdict = txn.verdict or {}
             yield (
                 CLEARINGHOUSE,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
 
@@ -28,6 +27,8 @@ from clearinghouse.commands import (
 )
 from clearinghouse.ledger import UnitLedger, ledger_id
 from clearinghouse.messages import (
+    BlockModel,
+    Conversion,
     CreditInstruction,
     CreditRefused,
     IssuanceProposed,
@@ -40,8 +41,6 @@ from clearinghouse.messages import (
     TransferCredited,
     TransferDebited,
     TransferProposed,
-    BlockModel,
-    Conversion,
 )
 from clearinghouse.participant import Participant, UnitOfWork
 from clearinghouse.parties import Jurisdiction, Party, jurisdiction_id, party_id
@@ -208,16 +207,13 @@ class ClearinghouseApplication(Participant):
     # -- queries ---------------------------------------------------------------------
 
     def transaction(self, code: str) -> Transaction | None:
-        return self._get(Transaction, transaction_id(code))
+        return UnitOfWork(self).get(Transaction, transaction_id(code))
 
     def agreement(self, code: str) -> LinkageAgreement | None:
-        return self._get(LinkageAgreement, agreement_id(code))
+        return UnitOfWork(self).get(LinkageAgreement, agreement_id(code))
 
     def ledger(self, registry: str, unit_type: str) -> UnitLedger | None:
-        return self._get(UnitLedger, ledger_id(registry, unit_type))
-
-    def _get(self, cls: type[Any], aggregate_id: UUID) -> Any:
-        return UnitOfWork(self).get(cls, aggregate_id)
+        return UnitOfWork(self).get(UnitLedger, ledger_id(registry, unit_type))
 
     # -- messages from registries ---------------------------------------------------------
 
@@ -290,16 +286,15 @@ class ClearinghouseApplication(Participant):
     # -- messages to registries --------------------------------------------------------------
 
     def outbox(self, event: DomainEvent) -> Iterator[tuple[str, Message]]:
-        if not isinstance(event, Transaction.Event):
-            return
-        if isinstance(event, Transaction.Received):
+        kind = type(event).__name__
+        if not isinstance(event, Transaction.Event) or kind == "Received":
             return
         txn = self._at(event)
         common = {"transaction_id": txn.code, "business_date": txn.business_date}
         source = registry_app_name(txn.registry)
-        if isinstance(event, Transaction.Accepted):
+        if kind == "Accepted":
             yield source, TransactionAccepted(**common)
-        elif isinstance(event, Transaction.Rejected):
+        elif kind == "Rejected":
             verdict = txn.verdict or {}
             yield (
                 source,
@@ -310,7 +305,7 @@ class ClearinghouseApplication(Participant):
                     reason=verdict["reason"],
                 ),
             )
-        elif isinstance(event, Transaction.Debited):
+        elif kind == "Debited":
             destination = txn.destination
             assert destination is not None
             # A converting direction converts every block; otherwise all pass through.
@@ -332,9 +327,9 @@ class ClearinghouseApplication(Participant):
                     ],
                 ),
             )
-        elif isinstance(event, Transaction.Completed):
+        elif kind == "Completed":
             yield source, TransferCompleted(**common)
-        elif isinstance(event, Transaction.Returned):
+        elif kind == "Returned":
             verdict = txn.verdict or {}
             yield (
                 source,
@@ -349,6 +344,7 @@ class ClearinghouseApplication(Participant):
 
     def _at(self, event: DomainEvent) -> Transaction:
         """The transaction as it stood right after ``event`` (the relay reads history)."""
-        txn = self.repository.get(event.originator_id, version=event.originator_version)
-        assert isinstance(txn, Transaction)
+        txn: Transaction = self.repository.get(
+            event.originator_id, version=event.originator_version
+        )
         return txn

@@ -214,7 +214,7 @@ def _bind_to_authorizations(
     authorization of their originating Party that covers them."""
     reserved: dict[str, int] = defaultdict(int)
     chosen: dict[str, Authorization] = {}
-    for space, ledger in ledgers.items():
+    for ledger in ledgers.values():
         untagged: dict[str, list[Block]] = defaultdict(list)
         for entry in ledger.held_for(code):
             if entry.itmo is None:

@@ -192,10 +192,7 @@ class Holding:
     def holds(self, block: Block) -> bool:
         i = bisect_left(self.blocks, block)
         # The containing block starts at or before ``block``: look one back too.
-        for j in (i - 1, i):
-            if 0 <= j < len(self.blocks) and self.blocks[j].contains(block):
-                return True
-        return False
+        return any(0 <= j < len(self.blocks) and self.blocks[j].contains(block) for j in (i - 1, i))
 
     def holds_all(self, blocks: Iterable[Block]) -> bool:
         return all(self.holds(b) for b in blocks)
