@@ -64,29 +64,39 @@ class InProcessBus:
 class Relay:
     """Publishes the messages implied by an application's new log entries.
 
-    ``position`` is the last notification id already published. A restarted
-    relay starts from what its consumers have tracked, so nothing is lost; it
-    may publish some messages again, which consumers ignore.
+    It keeps one cursor per destination: the last position of the source's log
+    whose messages that destination has been sent. A destination starts from
+    what it has tracked itself (``Participant.last_position``), so a restart
+    loses nothing; it may send some messages again, which consumers ignore.
+    Messages for a destination not attached yet wait in the log until it is.
     """
 
     page_size = 500
 
-    def __init__(self, app: Participant, bus: Bus, position: int = 0) -> None:
+    def __init__(self, app: Participant, bus: Bus) -> None:
         self.app = app
         self.bus = bus
-        self.position = position
+        self.cursors: dict[str, int] = {}
+
+    def attach(self, destination: str, position: int) -> None:
+        self.cursors[destination] = position
 
     def publish_new(self) -> int:
+        if not self.cursors:
+            return 0
         published = 0
+        start = min(self.cursors.values()) + 1
         while True:
             notifications = self.app.recorder.select_notifications(
-                start=self.position + 1, limit=self.page_size
+                start=start, limit=self.page_size
             )
             if not notifications:
                 return published
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 for destination, message in self.app.outbox(event):
+                    if self.cursors.get(destination, notification.id) >= notification.id:
+                        continue  # sent before, or not attached yet
                     self.bus.publish(
                         Envelope(
                             source=self.app.name,
@@ -96,4 +106,6 @@ class Relay:
                         )
                     )
                     published += 1
-                self.position = notification.id
+                for destination, cursor in self.cursors.items():
+                    self.cursors[destination] = max(cursor, notification.id)
+            start = notifications[-1].id + 1

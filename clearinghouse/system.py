@@ -17,7 +17,10 @@ from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.bus import InProcessBus, Relay
 from clearinghouse.commands import ConnectRegistry
 from clearinghouse.participant import Participant
+from clearinghouse.parties import Jurisdiction
 from clearinghouse.store import StoreConfig
+from projections.holdings import fold
+from projections.log import read
 
 
 class EmbeddedSystem:
@@ -30,16 +33,13 @@ class EmbeddedSystem:
         self._attach(self.clearinghouse)
 
     def _attach(self, app: Participant) -> None:
+        """Subscribe ``app`` and wire its relay both ways with every other app."""
         self.bus.subscribe(app.name, app.handle)
-        self.relays[app.name] = Relay(app, self.bus)
-        self._rewind_relays()
-
-    def _rewind_relays(self) -> None:
-        """Each relay resumes after the last position all its consumers tracked."""
-        apps: list[Participant] = [self.clearinghouse, *self.registries.values()]
-        for relay in self.relays.values():
-            consumers = [a for a in apps if a is not relay.app]
-            relay.position = min((c.last_position(relay.app.name) for c in consumers), default=0)
+        relay = self.relays[app.name] = Relay(app, self.bus)
+        for other in self.apps():
+            if other is not app:
+                relay.attach(other.name, other.last_position(app.name))
+                self.relays[other.name].attach(app.name, app.last_position(other.name))
 
     def add_registry(self, config: RegistryConfig, connect: bool = True) -> RegistryApplication:
         """Start (or reopen) a registry application and connect it to the clearinghouse."""
@@ -59,6 +59,19 @@ class EmbeddedSystem:
         self._attach(registry)
         self.settle()
         return registry
+
+    def reopen_registries(self) -> list[str]:
+        """Open the registries the clearinghouse's log says are connected (for
+        tools that read a store they did not write, such as ``clearinghouse events``)."""
+        for jurisdiction in fold(read(self.clearinghouse), Jurisdiction).values():
+            config = RegistryConfig(
+                jurisdiction.code,
+                jurisdiction.name,
+                jurisdiction.party,
+                tuple(jurisdiction.unit_types),
+            )
+            self.add_registry(config, connect=False)
+        return list(self.registries)
 
     def registry(self, code: str) -> RegistryApplication:
         return self.registries[code]
