@@ -471,19 +471,17 @@ class RegistryApplication(Participant):
         }
         if kind == "Debited":
             yield CLEARINGHOUSE, TransferDebited(**common)
-        elif kind == "Credited":
-            yield (
-                CLEARINGHOUSE,
-                TransferCredited(
-                    **common, blocks=models_of(txn.blocks), issued=models_of(txn.issued)
-                ),
+            return
+        incoming = {**common, "source_registry": txn.details.get("from_registry")}
+        if kind == "Credited":
+            credited = TransferCredited(
+                **incoming, blocks=models_of(txn.blocks), issued=models_of(txn.issued)
             )
+            yield CLEARINGHOUSE, credited
         elif kind == "CreditRefused":
             verdict = txn.verdict or {}
-            yield (
-                CLEARINGHOUSE,
-                CreditRefused(**common, code=verdict["code"], reason=verdict["reason"]),
-            )
+            refused = CreditRefused(**incoming, code=verdict["code"], reason=verdict["reason"])
+            yield CLEARINGHOUSE, refused
 
     def _proposal(self, event: Any) -> Iterator[tuple[str, Message]]:
         if event.refusal is not None or event.direction != "out":

@@ -45,7 +45,7 @@ from clearinghouse.messages import (
 from clearinghouse.participant import Participant, UnitOfWork
 from clearinghouse.parties import Jurisdiction, Party, jurisdiction_id, party_id
 from clearinghouse.store import StoreConfig
-from clearinghouse.transactions import Transaction, transaction_id
+from clearinghouse.transactions import Transaction, transaction_id, transaction_key
 from clearinghouse.units import Block
 
 CLEARINGHOUSE = "CLEARINGHOUSE"
@@ -206,8 +206,22 @@ class ClearinghouseApplication(Participant):
 
     # -- queries ---------------------------------------------------------------------
 
-    def transaction(self, code: str) -> Transaction | None:
-        return UnitOfWork(self).get(Transaction, transaction_id(code))
+    def transaction(self, local_id: str, registry: str | None = None) -> Transaction | None:
+        """A transaction by the proposing registry and its id; without the registry,
+        the first connected registry that used the id."""
+        uow = UnitOfWork(self)
+        registries = [registry] if registry else self.connected_registries()
+        for code in registries:
+            found = uow.get(Transaction, transaction_id(transaction_key(code, local_id)))
+            if found is not None:
+                return found
+        return None
+
+    def connected_registries(self) -> list[str]:
+        from projections.holdings import fold
+        from projections.log import read
+
+        return sorted(j.code for j in fold(read(self), Jurisdiction).values())
 
     def agreement(self, code: str) -> LinkageAgreement | None:
         return UnitOfWork(self).get(LinkageAgreement, agreement_id(code))
@@ -244,36 +258,35 @@ class ClearinghouseApplication(Participant):
                 lambda t: clearing.clear_status_change(repo, t, message),
             )
         elif isinstance(message, TransferDebited):
-            txn = self._txn(uow, message.transaction_id)
+            txn = self._txn(uow, message.registry, message.transaction_id)
             if txn is not None and txn.state == "accepted":
                 txn.debit()
         elif isinstance(message, TransferCredited):
-            txn = self._txn(uow, message.transaction_id)
+            txn = self._txn(uow, message.source_registry, message.transaction_id)
             if txn is not None and txn.state == "debited":
                 clearing.complete_transfer(repo, txn, message)
         elif isinstance(message, CreditRefused):
-            txn = self._txn(uow, message.transaction_id)
+            txn = self._txn(uow, message.source_registry, message.transaction_id)
             if txn is not None and txn.state == "debited":
                 clearing.return_transfer(repo, txn)
                 txn.return_units(message.code, message.reason)
         else:
             super().apply(uow, message)
 
-    def _txn(self, uow: UnitOfWork, code: str) -> Transaction | None:
-        return uow.get(Transaction, transaction_id(code))
+    def _txn(self, uow: UnitOfWork, registry: str, local_id: str) -> Transaction | None:
+        return uow.get(Transaction, transaction_id(transaction_key(registry, local_id)))
 
     def _decide(
         self, uow: UnitOfWork, message: Message, kind: str, registry: str, decide: Any
     ) -> None:
         """Create the transaction and accept it, or record only its rejection."""
-        if self._txn(uow, message.transaction_id) is not None:
+        key = transaction_key(registry, message.transaction_id)
+        if self._txn(uow, registry, message.transaction_id) is not None:
             return  # already decided: a redelivery
         proposal = message.model_dump(mode="json")
 
         def received() -> Transaction:
-            return Transaction(
-                message.transaction_id, kind, registry, proposal, message.business_date
-            )
+            return Transaction(key, kind, registry, proposal, message.business_date)
 
         txn = uow.add(received())
         try:
@@ -290,7 +303,7 @@ class ClearinghouseApplication(Participant):
         if not isinstance(event, Transaction.Event) or kind == "Received":
             return
         txn = self._at(event)
-        common = {"transaction_id": txn.code, "business_date": txn.business_date}
+        common = {"transaction_id": txn.local_id, "business_date": txn.business_date}
         source = registry_app_name(txn.registry)
         if kind == "Accepted":
             yield source, TransactionAccepted(**common)

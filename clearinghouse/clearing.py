@@ -193,14 +193,16 @@ def clear_transfer(repo: Aggregates, txn: Transaction, msg: TransferProposed) ->
     ledgers = _hold_all(repo, txn.code, blocks, holder=source.code)
     tonnes = sum(b.count for b in blocks)
     agreement.reserve_limits(txn.code, source.code, destination.code, msg.business_date, tonnes)
-    if agreement.authorized:
-        _bind_to_authorizations(repo, txn.code, agreement, ledgers)
+    tagged = (
+        _bind_to_authorizations(repo, txn.code, agreement, ledgers) if agreement.authorized else []
+    )
     international = source.party != destination.party
     firsts = _first_transfers(_held_tags(ledgers, txn.code), international)
     txn.accept(
         agreement=agreement.code,
         conversions=conversions,
         first_transfer=[str(b) for b in firsts],
+        tagged=tagged,
     )
 
 
@@ -209,11 +211,13 @@ def _bind_to_authorizations(
     code: str,
     agreement: LinkageAgreement,
     ledgers: dict[tuple[str, str], UnitLedger],
-) -> None:
+) -> list[Block]:
     """Units crossing under an authorized agreement become ITMOs of the first
-    authorization of their originating Party that covers them."""
+    authorization of their originating Party that covers them; returns the
+    blocks tagged."""
     reserved: dict[str, int] = defaultdict(int)
     chosen: dict[str, Authorization] = {}
+    tagged: list[Block] = []
     for ledger in ledgers.values():
         untagged: dict[str, list[Block]] = defaultdict(list)
         for entry in ledger.held_for(code):
@@ -225,8 +229,10 @@ def _bind_to_authorizations(
                 untagged[authorization.code].append(entry.block)
         for auth_code, group in untagged.items():
             ledger.tag(code, group, _tag(chosen[auth_code], first_transferred=False))
+            tagged += group
     for auth_code, tonnes in sorted(reserved.items()):
         chosen[auth_code].reserve(code, tonnes)
+    return tagged
 
 
 def _first_transfers(tags: dict[Block, ItmoTag | None], international: bool) -> list[Block]:
@@ -363,16 +369,21 @@ def _tag_for_converted(tags: dict[Block, ItmoTag | None], first_now: bool) -> It
 
 
 def return_transfer(repo: Aggregates, txn: Transaction) -> None:
-    """Compensation: release holds, limits and authorization reservations."""
+    """Compensation: untag what the transfer tagged, release holds, limits and
+    authorization reservations, as if it had never been accepted."""
+    tagged = ledgers_for(txn.tagged)
+    reserved_under = {
+        entry.itmo.authorization
+        for space, blocks in tagged.items()
+        for block in blocks
+        for entry in repo.ledger(*space).overlapping(block.first, block.last)
+        if entry.itmo is not None
+    }
+    for code in sorted(reserved_under):
+        repo.authorization(code).release(txn.code)
     for space in sorted(ledgers_for(txn.proposal_blocks())):
         ledger = repo.ledger(*space)
-        authorizations = {
-            e.itmo.authorization
-            for e in ledger.held_for(txn.code)
-            if e.itmo is not None and not e.itmo.first_transferred
-        }
-        for code in sorted(authorizations):
-            repo.authorization(code).release(txn.code)
+        ledger.untag(txn.code, tagged.get(space, []))
         ledger.release(txn.code)
     if txn.agreement:
         repo.agreement(txn.agreement).release_limits(txn.code)
@@ -394,7 +405,9 @@ def clear_status_change(repo: Aggregates, txn: Transaction, msg: StatusChangePro
     first_now: list[Block] = []
     used: list[Block] = []
     for block, tag in tags.items():
-        origin = _connected(repo, block.registry).party
+        # An ITMO's origin is its authorizing Party, also once converted into
+        # units another registry issued.
+        origin = tag.party if tag is not None else _connected(repo, block.registry).party
         # Whatever the definition, an ITMO not yet first transferred is at the
         # latest when it is used or cancelled (use/cancellation, or "first
         # international transfer", which counts a retirement too: issue #4).

@@ -178,10 +178,11 @@ def _events(system: EmbeddedSystem, args: argparse.Namespace) -> int:
 def _transaction_ids(system: EmbeddedSystem, code: str) -> set[Any]:
     """Ids of the aggregates that are this transaction, in every application."""
     from adapters.transactions import registry_transaction_id
-    from clearinghouse.transactions import transaction_id
+    from clearinghouse.transactions import transaction_id, transaction_key
 
-    ids = {transaction_id(code)}
+    ids = set()
     for registry in system.registries:
+        ids.add(transaction_id(transaction_key(registry, code)))
         ids |= {registry_transaction_id(registry, code, d) for d in ("out", "in", "internal")}
     return ids
 

@@ -163,6 +163,11 @@ class UnitLedger(Aggregate):
         if blocks:
             self._tagged(transaction, blocks, itmo.as_dict())
 
+    def untag(self, transaction: str, blocks: list[Block]) -> None:
+        """Undo :meth:`tag` for blocks whose transfer was returned."""
+        if blocks and transaction in self.holds:
+            self._untagged(transaction, blocks)
+
     def mark_first_transferred(self, transaction: str, blocks: list[Block]) -> None:
         if blocks:
             self._first_transferred(transaction, blocks)
@@ -220,6 +225,11 @@ class UnitLedger(Aggregate):
         tag = ItmoTag.of(itmo)
         for block in blocks:
             self._rewrite(block, lambda e: replace(e, itmo=tag))
+
+    @event("Untagged")
+    def _untagged(self, transaction: str, blocks: list[Block]) -> None:
+        for block in blocks:
+            self._rewrite(block, lambda e: replace(e, itmo=None))
 
     @event("FirstTransferred")
     def _first_transferred(self, transaction: str, blocks: list[Block]) -> None:

@@ -111,6 +111,7 @@ class TransferDebited(_Message):
 class TransferCredited(_Message):
     kind: Literal["transfer_credited"] = "transfer_credited"
     registry: Identifier
+    source_registry: Identifier
     #: blocks credited as they were sent (no conversion)
     blocks: list[BlockModel] = Field(default_factory=list)
     #: units issued at the destination for converted blocks, in instruction order
@@ -120,6 +121,7 @@ class TransferCredited(_Message):
 class CreditRefused(_Message):
     kind: Literal["credit_refused"] = "credit_refused"
     registry: Identifier
+    source_registry: Identifier
     code: str
     reason: str
 

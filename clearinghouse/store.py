@@ -21,7 +21,7 @@ from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel, ConfigDict
@@ -77,11 +77,13 @@ class StoreConfig(BaseModel):
 
 
 def postgres_env(url: str) -> dict[str, str]:
-    """``postgresql://user:password@host:port/dbname`` as eventsourcing settings."""
+    """``postgresql://user:password@host:port/dbname[?schema=name]`` as eventsourcing
+    settings. A schema named in the URL is created on first use."""
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql"):
         raise ValueError(f"not a PostgreSQL URL: {url!r}")
-    return {
+    schema = parse_qs(parsed.query).get("schema", [""])[0]
+    env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
@@ -90,6 +92,25 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parsed.password or ""),
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     }
+    if schema:
+        _create_schema(env, schema)
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def _create_schema(env: dict[str, str], schema: str) -> None:
+    import psycopg  # only with the postgres extra
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
 # -- transcodings: the value types our events carry ------------------------------

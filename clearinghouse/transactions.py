@@ -1,11 +1,11 @@
 """A transaction as the clearinghouse sees it: its verdict and its lifecycle.
 
 Issuance, cross-border transfer and status change (surrender, retirement,
-cancellation) each get one :class:`Transaction`, keyed by the registry's
-transaction id, so every step is idempotent: a redelivered proposal finds the
-transaction already decided and changes nothing (DESIGN.md, "A cross-border
-transfer"). Corresponding adjustments are recorded as events of the transaction
-that caused them.
+cancellation) each get one :class:`Transaction`, keyed by the proposing
+registry and its transaction id (``CN_ETS/x1``), so every step is idempotent:
+a redelivered proposal finds the transaction already decided and changes
+nothing (DESIGN.md, "A cross-border transfer"). Corresponding adjustments are
+recorded as events of the transaction that caused them.
 
 Lifecycle of a cross-border transfer::
 
@@ -24,6 +24,11 @@ from eventsourcing.domain import Aggregate, event
 from clearinghouse.units import Block
 
 KINDS = ("issuance", "transfer", "status_change")
+
+
+def transaction_key(registry: str, local_id: str) -> str:
+    """Registries choose their ids independently: the clearinghouse qualifies them."""
+    return f"{registry}/{local_id}"
 
 
 def transaction_id(code: str) -> UUID:
@@ -54,7 +59,13 @@ class Transaction(Aggregate):
         self.agreement: str | None = None
         self.conversions: list[dict[str, Any]] = []
         self.first_transfer: list[str] = []
+        self.tagged: list[Block] = []
         self.adjustments: list[dict[str, Any]] = []
+
+    @property
+    def local_id(self) -> str:
+        """The id the proposing registry gave the transaction."""
+        return str(self.proposal["transaction_id"])
 
     @property
     def destination(self) -> str | None:
@@ -72,13 +83,16 @@ class Transaction(Aggregate):
         agreement: str | None = None,
         conversions: list[dict[str, Any]] | None = None,
         first_transfer: list[str] | None = None,
+        tagged: list[Block] | None = None,
     ) -> None:
         """``first_transfer`` names the blocks whose first transfer (in the Article
-        6 sense) this transaction will be, once it completes."""
+        6 sense) this transaction will be, once it completes; ``tagged`` the blocks
+        it made ITMOs (undone if the transfer is returned)."""
         self.state = "accepted"
         self.agreement = agreement
         self.conversions = conversions or []
         self.first_transfer = first_transfer or []
+        self.tagged = tagged or []
 
     @event("Rejected")
     def reject(self, code: str, check_version: int, reason: str) -> None:

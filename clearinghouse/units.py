@@ -24,6 +24,10 @@ from typing import Any
 IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
 
+_BLOCK_TEXT = re.compile(r"([^:]+):([^:]+):([0-9]+):([0-9]+)-([0-9]+)")
+_ITMO_TEXT = re.compile(r"([^-]+)-([^-]+)-([^-]+)-([0-9]+)-([0-9]+)-([0-9]+)")
+
+
 class BlockError(ValueError):
     """A block operation that makes no sense (an off-by-one, a foreign block)."""
 
@@ -132,9 +136,15 @@ def total(blocks: Iterable[Block]) -> int:
     return sum(b.count for b in blocks)
 
 
+def serial_order(block: Block) -> tuple[str, str, int]:
+    """Order within a serial space by first serial, whatever the vintage: then any
+    overlap, even across vintages, is between neighbours."""
+    return (block.registry, block.unit_type, block.first)
+
+
 def normalise(blocks: Iterable[Block]) -> tuple[Block, ...]:
-    """Sort blocks and merge adjacent ones; refuses overlapping input."""
-    ordered = sorted(blocks)
+    """Sort blocks (in serial order) and merge adjacent ones; refuses overlapping input."""
+    ordered = sorted(blocks, key=serial_order)
     merged: list[Block] = []
     for block in ordered:
         if merged and merged[-1].overlaps(block):
@@ -190,7 +200,7 @@ class Holding:
         ]
 
     def holds(self, block: Block) -> bool:
-        i = bisect_left(self.blocks, block)
+        i = bisect_left(self.blocks, serial_order(block), key=serial_order)
         # The containing block starts at or before ``block``: look one back too.
         return any(0 <= j < len(self.blocks) and self.blocks[j].contains(block) for j in (i - 1, i))
 
@@ -255,7 +265,7 @@ class ItmoId:
 
     def __post_init__(self) -> None:
         for name in (self.approach, self.block.registry, self.block.unit_type):
-            if not IDENTIFIER.match(name):
+            if not IDENTIFIER.fullmatch(name):
                 raise BlockError(f"{name!r} cannot appear in an ITMO id (A-Z, 0-9, _)")
 
     def __str__(self) -> str:
@@ -264,10 +274,10 @@ class ItmoId:
 
     @classmethod
     def parse(cls, text: str) -> ItmoId:
-        parts = text.split("-")
-        if len(parts) != 6:
+        match = _ITMO_TEXT.fullmatch(text)
+        if match is None:
             raise BlockError(f"not an ITMO id: {text!r}")
-        approach, registry, unit_type, vintage, first, last = parts
+        approach, registry, unit_type, vintage, first, last = match.groups()
         try:
             block = Block(registry, unit_type, int(vintage), int(first), int(last))
         except ValueError as exc:
