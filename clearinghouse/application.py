@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from clearinghouse import clearing
 from clearinghouse.agreements import LinkageAgreement, agreement_id
@@ -25,7 +26,7 @@ from clearinghouse.commands import (
     RegisterParty,
     validate,
 )
-from clearinghouse.ledger import UnitLedger, ledger_id
+from clearinghouse.ledger import Entry, ItmoTag, UnitLedger, ledger_id
 from clearinghouse.messages import (
     BlockModel,
     Conversion,
@@ -91,13 +92,43 @@ class Aggregates:
         return found or self.uow.add(UnitLedger(registry, unit_type))
 
 
+class EntryAsList(Transcoding):
+    """Ledger entries appear in snapshots of the ledger (never in events)."""
+
+    type = Entry
+    name = "ledger_entry"
+
+    def encode(self, obj: Entry) -> list[Any]:
+        return [obj.block, obj.holder, obj.status, obj.hold, obj.itmo]
+
+    def decode(self, data: list[Any]) -> Entry:
+        return Entry(*data)
+
+
+class ItmoTagAsDict(Transcoding):
+    type = ItmoTag
+    name = "itmo_tag"
+
+    def encode(self, obj: ItmoTag) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> ItmoTag:
+        return ItmoTag(**data)
+
+
 class ClearinghouseApplication(Participant):
     name = CLEARINGHOUSE
+    # A busy serial space's ledger has many events: rebuild it from a snapshot.
     snapshotting_intervals = {UnitLedger: 200}  # noqa: RUF012 - library convention
 
     def __init__(self, store: StoreConfig | None = None, env: dict[str, str] | None = None):
         env = {"AGGREGATE_CACHE_MAXSIZE": "1000", **(env or {})}
         super().__init__(store, env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(EntryAsList())
+        transcoder.register(ItmoTagAsDict())
 
     # -- administration --------------------------------------------------------------
 

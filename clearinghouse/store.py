@@ -153,6 +153,17 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class SetAsSortedList(Transcoding):
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return sorted(obj)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
 def register_transcodings(transcoder: JSONTranscoder) -> None:
-    for transcoding in (BlockAsList(), FractionAsStr(), DateAsISO()):
+    for transcoding in (BlockAsList(), FractionAsStr(), DateAsISO(), SetAsSortedList()):
         transcoder.register(transcoding)

@@ -109,3 +109,47 @@ def test_postgres_store_runs_the_demo_and_reopens(postgres_url: str) -> None:
     with EmbeddedSystem(store) as reopened:
         reopened.reopen_registries()
         assert snapshot(reopened) == before
+
+
+def test_busy_ledger_is_snapshotted_and_reloads_identically(tmp_path: Path) -> None:
+    """A serial space with more events than the snapshot interval (200) reloads,
+    from its snapshot, to exactly the ledger the events describe."""
+    store = StoreConfig(kind="sqlite", path=tmp_path / "store")
+    with EmbeddedSystem(store) as system:
+        demo.setup(system)
+        system.do(
+            "CN_ETS",
+            "issue",
+            {
+                "transaction_id": "i1",
+                "business_date": "2025-01-10",
+                "account": "HUANENG",
+                "unit_type": "CEA",
+                "vintage": 2025,
+                "quantity": 100_000,
+            },
+        )
+        for n in range(60):  # each transfer writes four ledger events
+            receipt = system.do(
+                "CN_ETS",
+                "transfer_abroad",
+                {
+                    "transaction_id": f"x{n}",
+                    "business_date": "2025-03-01",
+                    "account": "HUANENG",
+                    "to_registry": "KR_ETS",
+                    "to_account": "POSCO",
+                    "quantity": 10,
+                },
+            )
+            assert receipt.state == "completed"
+        ledger = system.clearinghouse.ledger("CN_ETS", "CEA")
+        assert ledger is not None and ledger.version > 200
+        expected = (ledger.version, ledger.entries, ledger.holds, ledger.issued_by)
+        snapshots = system.clearinghouse.snapshots
+        assert snapshots is not None and list(snapshots.get(ledger.id)), "no snapshot taken"
+    with EmbeddedSystem(store) as reopened:
+        again = reopened.clearinghouse.ledger("CN_ETS", "CEA")
+        assert again is not None
+        assert (again.version, again.entries, again.holds, again.issued_by) == expected
+        assert again.holdings() == {("KR_ETS", "active"): 600, ("CN_ETS", "active"): 99_400}
