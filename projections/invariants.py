@@ -85,45 +85,34 @@ def check(events: Iterable[tuple[int, Any]]) -> list[Violation]:
     conversions: dict[Any, list[Block]] = {}
     purposes: dict[str, str] = {}
 
+    def seen_twice(spans: _Spans, block: Block, position: int, rule: str, detail: str) -> None:
+        clash = spans.clash(block)
+        if clash is not None:
+            violations.append(Violation(rule, str(block), None, (clash, position), detail))
+
     for position, e in events:
         name = name_of(e)
         if name == "UnitLedger.Issued":
             for b in e.blocks:
-                clash = issued[b.serial_space].clash(b)
-                if clash is not None:
-                    violations.append(
-                        Violation(
-                            "double_issuance",
-                            str(b),
-                            None,
-                            (clash, position),
-                            "serials issued twice",
-                        )
-                    )
+                seen_twice(
+                    issued[b.serial_space], b, position, "double_issuance", "serials issued twice"
+                )
                 issued[b.serial_space].add(b, position)
         elif name == "UnitLedger.Held":
             holds[(e.originator_id, e.transaction)] = list(e.blocks)
             for b in e.blocks:
-                clash = ended[b.serial_space].clash(b)
-                if clash is not None:
-                    violations.append(
-                        Violation(
-                            "double_use",
-                            str(b),
-                            None,
-                            (clash, position),
-                            "units moved after they were used",
-                        )
-                    )
+                seen_twice(
+                    ended[b.serial_space],
+                    b,
+                    position,
+                    "double_use",
+                    "units moved after they were used",
+                )
         elif name in ("UnitLedger.Moved", "UnitLedger.Released"):
             holds.pop((e.originator_id, e.transaction), None)
         elif name == "UnitLedger.Ended":
             for b in holds.pop((e.originator_id, e.transaction), []):
-                clash = ended[b.serial_space].clash(b)
-                if clash is not None:
-                    violations.append(
-                        Violation("double_use", str(b), None, (clash, position), "units used twice")
-                    )
+                seen_twice(ended[b.serial_space], b, position, "double_use", "units used twice")
                 ended[b.serial_space].add(b, position)
         elif name == "Authorization.Granted":
             purposes[e.code] = e.purposes

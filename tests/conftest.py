@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from clearinghouse.system import EmbeddedSystem
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -41,3 +43,28 @@ def postgres_url() -> Iterator[str]:
     yield f"{PG_URL}?schema={schema}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def issue(
+    system: EmbeddedSystem,
+    registry: str,
+    account: str,
+    unit_type: str,
+    quantity: int,
+    transaction_id: str = "i1",
+    vintage: int = 2025,
+) -> None:
+    """Issue units through the clearinghouse and insist it completes."""
+    receipt = system.do(
+        registry,
+        "issue",
+        {
+            "transaction_id": transaction_id,
+            "business_date": f"{vintage}-01-10",
+            "account": account,
+            "unit_type": unit_type,
+            "vintage": vintage,
+            "quantity": quantity,
+        },
+    )
+    assert receipt.state == "completed", receipt

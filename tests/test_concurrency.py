@@ -16,6 +16,7 @@ from clearinghouse.messages import BlockModel, Envelope, TransferProposed
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 from clearinghouse.units import Block
+from tests.conftest import issue
 
 ROUNDS = 8
 
@@ -42,18 +43,7 @@ def race(target_a: object, target_b: object) -> None:
 def test_clearinghouse_accepts_exactly_one_of_two_concurrent_proposals(tmp_path: Path) -> None:
     system = EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path))
     demo.setup(system)
-    system.do(
-        "CN_ETS",
-        "issue",
-        {
-            "transaction_id": "i1",
-            "business_date": "2025-01-10",
-            "account": "HUANENG",
-            "unit_type": "CEA",
-            "vintage": 2025,
-            "quantity": 1_000 * ROUNDS,
-        },
-    )
+    issue(system, "CN_ETS", "HUANENG", "CEA", 1_000 * ROUNDS)
     ch = system.clearinghouse
     position = 10_000  # positions of a (simulated) misbehaving registry's log
     for n in range(ROUNDS):
@@ -96,18 +86,7 @@ def test_registry_holds_a_block_for_exactly_one_of_two_concurrent_commands(
     system = EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path))
     demo.setup(system)
     cn = system.registry("CN_ETS")
-    system.do(
-        "CN_ETS",
-        "issue",
-        {
-            "transaction_id": "i1",
-            "business_date": "2025-01-10",
-            "account": "HUANENG",
-            "unit_type": "CEA",
-            "vintage": 2025,
-            "quantity": 1_000,
-        },
-    )
+    issue(system, "CN_ETS", "HUANENG", "CEA", 1_000)
     receipts = {}
 
     def send(tid: str) -> None:

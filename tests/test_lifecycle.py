@@ -21,6 +21,7 @@ from clearinghouse.units import Block
 from projections import invariants
 from projections.adjustments import adjustments
 from projections.log import read
+from tests.conftest import issue
 
 
 @pytest.fixture
@@ -28,22 +29,6 @@ def system() -> EmbeddedSystem:
     s = EmbeddedSystem()
     demo.setup(s)
     return s
-
-
-def issue(s: EmbeddedSystem, registry: str, account: str, unit: str, qty: int, tid: str) -> None:
-    r = s.do(
-        registry,
-        "issue",
-        {
-            "transaction_id": tid,
-            "business_date": date(2025, 1, 10),
-            "account": account,
-            "unit_type": unit,
-            "vintage": 2025,
-            "quantity": qty,
-        },
-    )
-    assert r.state == "completed", r
 
 
 def abroad(s: EmbeddedSystem, tid: str, qty: int, to_account: str = "POSCO", **kw: Any) -> Any:
@@ -60,7 +45,7 @@ def abroad(s: EmbeddedSystem, tid: str, qty: int, to_account: str = "POSCO", **k
 
 
 def test_transfer_moves_units_and_records_chinas_adjustment(system: EmbeddedSystem) -> None:
-    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000)
     receipt = abroad(system, "x1", 50_000)
     assert receipt.state == "completed"
     # the destination registry, the source registry and the central ledger agree
@@ -79,7 +64,7 @@ def test_transfer_moves_units_and_records_chinas_adjustment(system: EmbeddedSyst
 
 
 def test_import_limit_is_11_3_percent_of_the_reference(system: EmbeddedSystem) -> None:
-    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000)
     assert abroad(system, "x1", 113_000).state == "completed"  # exactly at the limit
     refused = abroad(system, "x2", 1)
     assert (refused.state, refused.code) == ("rejected", "QTY-001")
@@ -90,7 +75,7 @@ def test_import_limit_is_11_3_percent_of_the_reference(system: EmbeddedSystem) -
 
 
 def test_use_by_korea_and_no_adjustment_inside_japan(system: EmbeddedSystem) -> None:
-    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000)
     assert abroad(system, "x1", 10_000).state == "completed"
     r = system.do(
         "KR_ETS",
@@ -136,7 +121,7 @@ def test_use_by_korea_and_no_adjustment_inside_japan(system: EmbeddedSystem) -> 
 
 
 def test_destination_refusal_returns_units_and_frees_limit_and_cap(system: EmbeddedSystem) -> None:
-    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 200_000)
     receipt = abroad(system, "x1", 113_000, to_account="NO_SUCH_ACCOUNT")
     assert (receipt.state, receipt.code) == ("returned", "UNT-007")
     huaneng = system.registry("CN_ETS").account("HUANENG")
@@ -195,7 +180,7 @@ def test_exchange_rate_converts_into_destination_units() -> None:
     )
     s.registry("A_ETS").open_account({"account": "X", "holder": "x"})
     s.registry("B_ETS").open_account({"account": "Y", "holder": "y"})
-    issue(s, "A_ETS", "X", "AU", 1_000, "i1")
+    issue(s, "A_ETS", "X", "AU", 1_000)
     r = s.do(
         "A_ETS",
         "transfer_abroad",
@@ -237,7 +222,7 @@ def test_redelivered_message_has_no_second_effect(system: EmbeddedSystem) -> Non
         publish(envelope)
 
     system.bus.publish = capture  # type: ignore[method-assign]
-    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000)
     assert abroad(system, "x1", 5_000).state == "completed"
     positions = {app.name: app.recorder.max_notification_id() for app in system.apps()}
     for envelope in sent:  # at-least-once: everything arrives a second time
@@ -249,7 +234,7 @@ def test_redelivered_message_has_no_second_effect(system: EmbeddedSystem) -> Non
 
 
 def test_repeating_a_command_is_idempotent(system: EmbeddedSystem) -> None:
-    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000, "i1")
+    issue(system, "CN_ETS", "HUANENG", "CEA", 10_000)
     first = abroad(system, "x1", 5_000)
     before = system.clearinghouse.recorder.max_notification_id()
     again = abroad(system, "x1", 5_000)

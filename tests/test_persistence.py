@@ -13,6 +13,7 @@ from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 from projections.adjustments import adjustments
 from projections.log import read
+from tests.conftest import issue
 
 
 def snapshot(system: EmbeddedSystem) -> dict[str, Any]:
@@ -48,18 +49,7 @@ def test_a_transfer_interrupted_by_a_crash_completes_once_on_restart(tmp_path: P
     store = StoreConfig(kind="sqlite", path=tmp_path / "store")
     with EmbeddedSystem(store) as system:
         demo.setup(system)
-        system.do(
-            "CN_ETS",
-            "issue",
-            {
-                "transaction_id": "i1",
-                "business_date": "2025-01-10",
-                "account": "HUANENG",
-                "unit_type": "CEA",
-                "vintage": 2025,
-                "quantity": 1_000,
-            },
-        )
+        issue(system, "CN_ETS", "HUANENG", "CEA", 1_000)
         # the registry records the proposal; the process dies before any delivery
         proposed = system.registry("CN_ETS").transfer_abroad(
             {
@@ -117,18 +107,7 @@ def test_busy_ledger_is_snapshotted_and_reloads_identically(tmp_path: Path) -> N
     store = StoreConfig(kind="sqlite", path=tmp_path / "store")
     with EmbeddedSystem(store) as system:
         demo.setup(system)
-        system.do(
-            "CN_ETS",
-            "issue",
-            {
-                "transaction_id": "i1",
-                "business_date": "2025-01-10",
-                "account": "HUANENG",
-                "unit_type": "CEA",
-                "vintage": 2025,
-                "quantity": 100_000,
-            },
-        )
+        issue(system, "CN_ETS", "HUANENG", "CEA", 100_000)
         for n in range(60):  # each transfer writes four ledger events
             receipt = system.do(
                 "CN_ETS",
