@@ -120,7 +120,7 @@ class LinkageAgreement(Aggregate):
         self.cooperative_approach = cooperative_approach
         self.suspensions: list[tuple[date, date | None]] = []
         self.delinked_on: date | None = None
-        # (limit index, period) -> tonnes used; reservations by transaction
+        # (limit index, period) -> tonnes used; pending reservations by transaction
         self.used: dict[tuple[int, str], int] = {}
         self.reservations: dict[str, list[tuple[int, str, int]]] = {}
 
@@ -195,6 +195,15 @@ class LinkageAgreement(Aggregate):
         self.reservations[transaction] = entries
         for i, period, tonnes in entries:
             self.used[(i, period)] = self.used.get((i, period), 0) + tonnes
+
+    def settle_limits(self, transaction: str) -> None:
+        """The transfer completed: its usage stays, the reservation is no longer pending."""
+        if transaction in self.reservations:
+            self._limits_settled(transaction)
+
+    @event("LimitsSettled")
+    def _limits_settled(self, transaction: str) -> None:
+        del self.reservations[transaction]
 
     def release_limits(self, transaction: str) -> None:
         if transaction in self.reservations:

@@ -124,6 +124,7 @@ class ClearinghouseApplication(Participant):
     def __init__(self, store: StoreConfig | None = None, env: dict[str, str] | None = None):
         env = {"AGGREGATE_CACHE_MAXSIZE": "1000", **(env or {})}
         super().__init__(store, env)
+        self._connected: list[str] | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -150,6 +151,7 @@ class ClearinghouseApplication(Participant):
             existing = uow.get(Jurisdiction, jurisdiction_id(cmd.code))
             if existing is None:
                 uow.add(Jurisdiction(cmd.code, cmd.name, cmd.party, cmd.unit_types))
+                self._connected = None
             elif existing.party != cmd.party:
                 raise AdminError(f"{cmd.code} is already connected under {existing.party}")
 
@@ -249,10 +251,13 @@ class ClearinghouseApplication(Participant):
         return None
 
     def connected_registries(self) -> list[str]:
-        from projections.holdings import fold
-        from projections.log import read
+        """Registries connected, from the log (read once, then kept up to date)."""
+        if self._connected is None:
+            from projections.holdings import fold
+            from projections.log import read
 
-        return sorted(j.code for j in fold(read(self), Jurisdiction).values())
+            self._connected = sorted(j.code for j in fold(read(self), Jurisdiction).values())
+        return self._connected
 
     def agreement(self, code: str) -> LinkageAgreement | None:
         return UnitOfWork(self).get(LinkageAgreement, agreement_id(code))

@@ -57,11 +57,12 @@ class Authorization(Aggregate):
         self.purposes = purposes
         self.first_transfer = first_transfer
         self.authorized_on = authorized_on
-        self.reservations: dict[str, int] = {}
+        self.settled = 0  # tonnes of completed transactions
+        self.reservations: dict[str, int] = {}  # pending, by transaction
 
     @property
     def used(self) -> int:
-        return sum(self.reservations.values())
+        return self.settled + sum(self.reservations.values())
 
     @property
     def allows_ndc_use(self) -> bool:
@@ -87,6 +88,15 @@ class Authorization(Aggregate):
     @event("Reserved")
     def _reserved(self, transaction: str, tonnes: int) -> None:
         self.reservations[transaction] = tonnes
+
+    def settle(self, transaction: str) -> None:
+        """The transaction completed: its tonnes count for good."""
+        if transaction in self.reservations:
+            self._settled(transaction)
+
+    @event("Settled")
+    def _settled(self, transaction: str) -> None:
+        self.settled += self.reservations.pop(transaction)
 
     def release(self, transaction: str) -> None:
         if transaction in self.reservations:

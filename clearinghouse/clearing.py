@@ -133,6 +133,7 @@ def clear_issuance(repo: Aggregates, txn: Transaction, msg: IssuanceProposed) ->
     if msg.authorization_id is not None:
         authorization = _authorization_for(repo, msg.authorization_id, jurisdiction.party, blocks)
         authorization.reserve(txn.code, sum(b.count for b in blocks))
+        authorization.settle(txn.code)
         first_now = authorization.first_transfer in FIRST_AT_BINDING
         tag = _tag(authorization, first_transferred=first_now)
     for (registry, unit_type), group in sorted(ledgers_for(blocks).items()):
@@ -344,6 +345,10 @@ def complete_transfer(repo: Aggregates, txn: Transaction, msg: TransferCredited)
         for ledger in ledgers.values():
             ledger.move(txn.code, destination)
     _record_first_transfers(txn, firsts, tags)
+    for code in sorted({tag.authorization for tag in tags.values() if tag is not None}):
+        repo.authorization(code).settle(txn.code)
+    if txn.agreement:
+        repo.agreement(txn.agreement).settle_limits(txn.code)
     txn.complete(credited=blocks_of(msg.blocks), issued=issued)
 
 

@@ -186,7 +186,7 @@ class World:
         for code in self.authorizations:
             auth = UnitOfWork(self.ch).get(Authorization, authorization_id(code))
             assert auth is not None, code
-            state[f"authorization {code}"] = dict(auth.reservations)
+            state[f"authorization {code}"] = (auth.settled, dict(auth.reservations))
         return state
 
     def holding(self, registry: str, account: str) -> int:
