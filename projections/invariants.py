@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from clearinghouse.units import Block
@@ -131,25 +131,19 @@ def check(events: Iterable[tuple[int, Any]]) -> list[Violation]:
 
     for position, e in uses:
         for b in e.blocks:
+            claimed = Violation("double_claiming", str(b), e.party, (position,), "")
             sources = next((src for new, src in converted_from.items() if new.contains(b)), [b])
             if not all(_covered(s, first_transferred) for s in sources):
                 violations.append(
-                    Violation(
-                        "double_claiming",
-                        str(b),
-                        e.party,
-                        (position,),
-                        "used towards an NDC without a first-transfer adjustment",
+                    replace(
+                        claimed, detail="used towards an NDC without a first-transfer adjustment"
                     )
                 )
             if e.authorization and purposes.get(e.authorization) == "oimp":
                 violations.append(
-                    Violation(
-                        "double_claiming",
-                        str(b),
-                        e.party,
-                        (position,),
-                        "authorized for other international mitigation purposes only",
+                    replace(
+                        claimed,
+                        detail="authorized for other international mitigation purposes only",
                     )
                 )
     return violations
