@@ -24,6 +24,25 @@ def log(*aggregates: Any) -> list[tuple[int, Any]]:
     return list(enumerate(events, start=1))
 
 
+def adjusted(
+    code: str, party: str, role: str, blocks: list[Block], authorization: str | None = None
+) -> Transaction:
+    """A transaction carrying one adjustment (as clearing would record it)."""
+    registry = code.split("/")[0]
+    txn = Transaction(code, "transfer", registry, {}, date(2025, 3, 1))
+    txn.record_adjustment(
+        party=party,
+        role=role,
+        year=2025,
+        vintage=2025,
+        quantity=sum(b.count for b in blocks),
+        blocks=blocks,
+        authorization=authorization,
+        cooperative_approach="CNKR",
+    )
+    return txn
+
+
 def rules(found: list[invariants.Violation]) -> list[tuple[str, str]]:
     return [(v.rule, v.detail) for v in found]
 
