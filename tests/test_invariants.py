@@ -77,18 +77,7 @@ def test_double_use_and_movement_after_use_are_found() -> None:
 
 
 def test_use_without_first_transfer_adjustment_is_double_claiming() -> None:
-    txn = Transaction("KR_ETS/s1", "status_change", "KR_ETS", {}, date(2025, 6, 30))
-    txn.record_adjustment(
-        party="KR",
-        role="use",
-        year=2025,
-        vintage=2025,
-        quantity=100,
-        blocks=[CEA],
-        authorization=None,
-        cooperative_approach=None,
-    )
-    found = invariants.check(log(txn))
+    found = invariants.check(log(adjusted("KR_ETS/s1", "KR", "use", [CEA])))
     assert rules(found) == [
         ("double_claiming", "used towards an NDC without a first-transfer adjustment")
     ]
@@ -96,28 +85,8 @@ def test_use_without_first_transfer_adjustment_is_double_claiming() -> None:
 
 
 def test_use_covered_by_first_transfer_is_not_double_claiming() -> None:
-    first = Transaction("CN_ETS/x1", "transfer", "CN_ETS", {}, date(2025, 3, 1))
-    first.record_adjustment(
-        party="CN",
-        role="first_transfer",
-        year=2025,
-        vintage=2025,
-        quantity=100,
-        blocks=[CEA],
-        authorization="A",
-        cooperative_approach="CNKR",
-    )
-    use = Transaction("KR_ETS/s1", "status_change", "KR_ETS", {}, date(2025, 6, 30))
-    use.record_adjustment(
-        party="KR",
-        role="use",
-        year=2025,
-        vintage=2025,
-        quantity=40,
-        blocks=[CEA.with_range(1, 40)],
-        authorization="A",
-        cooperative_approach="CNKR",
-    )
+    first = adjusted("CN_ETS/x1", "CN", "first_transfer", [CEA], "A")
+    use = adjusted("KR_ETS/s1", "KR", "use", [CEA.with_range(1, 40)], "A")
     assert invariants.check(log(first, use)) == []
 
 
@@ -133,28 +102,8 @@ def test_oimp_only_unit_counted_towards_an_ndc_is_double_claiming() -> None:
         "first_international_transfer",
         date(2025, 1, 1),
     )
-    first = Transaction("CN_ETS/x1", "transfer", "CN_ETS", {}, date(2025, 3, 1))
-    first.record_adjustment(
-        party="CN",
-        role="first_transfer",
-        year=2025,
-        vintage=2025,
-        quantity=100,
-        blocks=[CEA],
-        authorization="CN-OIMP",
-        cooperative_approach="CNKR",
-    )
-    use = Transaction("KR_ETS/s1", "status_change", "KR_ETS", {}, date(2025, 6, 30))
-    use.record_adjustment(
-        party="KR",
-        role="use",
-        year=2025,
-        vintage=2025,
-        quantity=100,
-        blocks=[CEA],
-        authorization="CN-OIMP",
-        cooperative_approach="CNKR",
-    )
+    first = adjusted("CN_ETS/x1", "CN", "first_transfer", [CEA], "CN-OIMP")
+    use = adjusted("KR_ETS/s1", "KR", "use", [CEA], "CN-OIMP")
     assert rules(invariants.check(log(grant, first, use))) == [
         ("double_claiming", "authorized for other international mitigation purposes only")
     ]
