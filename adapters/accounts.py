@@ -50,7 +50,7 @@ class Account(Aggregate):
         self, quantity: int, unit_type: str | None = None, vintage: int | None = None
     ) -> list[Block]:
         """Pick units by quantity (oldest vintage, lowest serial first)."""
-        self._check_can_spend()
+        self.check_spendable()
         try:
             return self.available.select(quantity, unit_type, vintage)
         except BlockError:
@@ -61,7 +61,7 @@ class Account(Aggregate):
                 available=self.available.quantity(unit_type, vintage),
             ) from None
 
-    def _check_can_spend(self, blocks: list[Block] | None = None) -> None:
+    def check_spendable(self, blocks: list[Block] | None = None) -> None:
         if self.terminal:
             raise Refused("UNT-008", account=self.account, kind=self.kind)
         if blocks is not None and not self.available.holds_all(blocks):
@@ -75,11 +75,11 @@ class Account(Aggregate):
 
     def hold(self, transaction: str, blocks: list[Block]) -> None:
         """Put units aside for a transaction awaiting the clearinghouse's decision."""
-        self._check_can_spend(blocks)
+        self.check_spendable(blocks)
         self._held(transaction, blocks)
 
     def debit(self, transaction: str, blocks: list[Block]) -> None:
-        self._check_can_spend(blocks)
+        self.check_spendable(blocks)
         self._debited(transaction, blocks)
 
     def release(self, transaction: str) -> None:

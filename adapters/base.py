@@ -279,7 +279,7 @@ class RegistryApplication(Participant):
     def _units(self, account: Account, cmd: Any) -> list[Block]:
         if cmd.blocks is not None:
             blocks = blocks_of(cmd.blocks)
-            account._check_can_spend(blocks)
+            account.check_spendable(blocks)
             return blocks
         selected: list[Block] = account.select(cmd.quantity, cmd.unit_type, cmd.vintage)
         return selected

@@ -66,10 +66,6 @@ class RegistryTransaction(Aggregate):
         else:
             self.state = "proposed"
 
-    @property
-    def refused_by_registry(self) -> bool:
-        return self.verdict is not None and self.state == "refused"
-
     @event("Accepted")
     def accept(self) -> None:
         self.state = "accepted"

@@ -166,19 +166,6 @@ class ConcludeAgreement(Command):
             raise ValueError("effective_until is before effective_from")
         return self
 
-    @classmethod
-    def two_way(cls, **kwargs: Any) -> dict[str, Any]:
-        """Helper for the common case: returns the directions both ways."""
-        a, b = kwargs["jurisdictions"]
-        unit_types = kwargs.pop("unit_types")
-        return {
-            **kwargs,
-            "directions": [
-                {"source": a, "destination": b, "unit_types": unit_types},
-                {"source": b, "destination": a, "unit_types": unit_types},
-            ],
-        }
-
 
 class ChangeAgreement(Command):
     code: Identifier

@@ -275,7 +275,7 @@ def play(
         unit_type="CEA",
     )
     posco_cea = system.registry("KR_ETS").transaction(f"r{run}-kr-surrender-1")
-    spent = [b for b in (posco_cea.blocks if posco_cea else [])][:1]
+    spent = posco_cea.blocks[:1] if posco_cea else []
     do(
         "KR_ETS",
         "transfer",
