@@ -16,7 +16,9 @@ from eventsourcing.domain import Aggregate, event
 from clearinghouse.checks import Refused
 from clearinghouse.units import Block, BlockError, Holding
 
-TERMINAL_KINDS = ("surrender", "retirement", "cancellation")
+#: ``recovery`` holds allowances a compliance registry took back (over-allocation):
+#: out of circulation, though still the registry's (adapters/compliance_registry.py)
+TERMINAL_KINDS = ("surrender", "retirement", "cancellation", "recovery")
 SYSTEM_ACCOUNTS = {
     "SURRENDER": "surrender",
     "RETIREMENT": "retirement",

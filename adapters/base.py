@@ -12,9 +12,10 @@ offset limits, banking, penalties: issue #3); every operation passes its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from eventsourcing.domain import DomainEvent
@@ -77,6 +78,7 @@ class Operation:
     business_date: date
     counterparty: str | None = None  # the other account, or the other registry
     purpose: str | None = None
+    price: Decimal | None = None  # per unit, in the registry's currency, when stated
 
     @property
     def quantity(self) -> int:
@@ -103,6 +105,9 @@ class RegistryConfig:
     party: str
     unit_types: tuple[str, ...]
     rules: NativeRules = field(default_factory=NativeRules)
+    #: the application class that runs this registry (a jurisdiction's adapter may
+    #: add native commands); None means the plain :class:`RegistryApplication`
+    application: Callable[..., RegistryApplication] | None = None
 
 
 class Receipt(BaseModel):
@@ -201,7 +206,7 @@ class RegistryApplication(Participant):
             block = register.allocate(
                 cmd.transaction_id, cmd.vintage, cmd.quantity, cmd.first_serial
             )
-            self._check_rules("issue", account, [block], cmd.business_date)
+            self._check_rules(uow, "issue", account, [block], cmd.business_date)
             return [block], {"account": cmd.account, "authorization_id": cmd.authorization_id}
 
         return self._decide_and_record("issuance", cmd, decide)
@@ -215,7 +220,9 @@ class RegistryApplication(Participant):
             source = self._account(uow, cmd.account)
             target = self._account(uow, cmd.to_account)
             blocks = self._units(source, cmd)
-            self._check_rules("transfer", source, blocks, cmd.business_date, cmd.to_account)
+            self._check_rules(
+                uow, "transfer", source, blocks, cmd.business_date, cmd.to_account, price=cmd.price
+            )
             source.debit(cmd.transaction_id, blocks)
             target.credit(cmd.transaction_id, blocks)
             return blocks, {"account": cmd.account, "to_account": cmd.to_account}
@@ -228,7 +235,7 @@ class RegistryApplication(Participant):
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             source = self._account(uow, cmd.account)
             blocks = self._units(source, cmd)
-            self._check_rules("export", source, blocks, cmd.business_date, cmd.to_registry)
+            self._check_rules(uow, "export", source, blocks, cmd.business_date, cmd.to_registry)
             source.hold(cmd.transaction_id, blocks)
             return blocks, {
                 "account": cmd.account,
@@ -254,7 +261,7 @@ class RegistryApplication(Participant):
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             source = self._account(uow, cmd.account)
             blocks = self._units(source, cmd)
-            self._check_rules(kind, source, blocks, cmd.business_date, purpose=purpose)
+            self._check_rules(uow, kind, source, blocks, cmd.business_date, purpose=purpose)
             source.hold(cmd.transaction_id, blocks)
             return blocks, {
                 "account": cmd.account,
@@ -286,16 +293,31 @@ class RegistryApplication(Participant):
 
     def _check_rules(
         self,
+        uow: UnitOfWork,
         kind: OperationKind,
         account: Account,
         blocks: list[Block],
         on: date,
         counterparty: str | None = None,
         purpose: str | None = None,
+        price: Decimal | None = None,
     ) -> None:
         op = Operation(
-            kind, self.code, account.account, account.kind, tuple(blocks), on, counterparty, purpose
+            kind,
+            self.code,
+            account.account,
+            account.kind,
+            tuple(blocks),
+            on,
+            counterparty,
+            purpose,
+            price,
         )
+        self._native(uow, op)
+
+    def _native(self, uow: UnitOfWork, op: Operation) -> None:
+        """Run the native rules on ``op``; an adapter that keeps native state (a
+        covered entity's trades, say) records it here, in the same unit of work."""
         self.config.rules.check(op, self)
 
     def _decide_and_record(
@@ -432,7 +454,7 @@ class RegistryApplication(Participant):
                 for i, c in enumerate(msg.conversions)
             ]
             self._check_rules(
-                "import", account, incoming + issued, msg.business_date, msg.source_registry
+                uow, "import", account, incoming + issued, msg.business_date, msg.source_registry
             )
         except Refused as refused:
             uow.loaded.clear()

@@ -38,9 +38,12 @@ FAMILIES = {
     "ACC": "accounting",
     "TXN": "transaction",
     "INP": "input",
+    "CMP": "compliance (native rules of a jurisdiction)",
+    "MKT": "market rules (native trading and stabilisation rules)",
 }
 
 _ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
+_NATIVE = "the jurisdiction's rules, cited in the message (docs/jurisdictions.md)"
 _AGR = "issue #2 (linkage agreements); reference/linkage-and-article6.md, Linkage (002 L12)"
 
 CATALOGUE: dict[str, Check] = {
@@ -242,6 +245,102 @@ CATALOGUE: dict[str, Check] = {
             "{field}: {reason}",
             "issue #2, item 8 (every command and message validated)",
         ),
+        # -- compliance: the native rules every compliance registry shares --------
+        # The rule and its numbers vary by jurisdiction and period; the facts name
+        # them and their source (docs/jurisdictions.md).
+        Check(
+            "CMP-001",
+            "CMP",
+            "not covered",
+            "{entity} is not covered by {registry}: {reason} ({source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-002",
+            "CMP",
+            "unknown covered entity",
+            "{registry} has no covered entity {entity}; register it first.",
+            "issue #3 (register covered entities)",
+        ),
+        Check(
+            "CMP-003",
+            "CMP",
+            "offset limit exceeded",
+            "Offsets surrendered by {entity} for {period} would reach {total} t, above "
+            "the limit of {limit} t ({rule}; {source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-004",
+            "CMP",
+            "unit not eligible for compliance",
+            "{blocks} cannot be surrendered in {registry}: {reason} ({source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-005",
+            "CMP",
+            "outside the compliance calendar",
+            "{registry}, {period}: {reason} ({source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-006",
+            "CMP",
+            "facts missing",
+            "{registry} cannot {action} for {entity}: {reason}.",
+            "issue #3 (allocation and surrender follow verified emissions)",
+        ),
+        Check(
+            "CMP-007",
+            "CMP",
+            "banking not allowed",
+            "{blocks} cannot be carried over into {period} in {registry}: {reason} ({source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-008",
+            "CMP",
+            "borrowing not allowed",
+            "{blocks} belong to a later period than {period}; {registry} does not let "
+            "{entity} borrow them: {reason} ({source}).",
+            _NATIVE,
+        ),
+        Check(
+            "CMP-009",
+            "CMP",
+            "operation not allowed by native rules",
+            "{registry} does not allow this {operation}: {reason} ({source}).",
+            _NATIVE,
+        ),
+        # -- market rules --------------------------------------------------------
+        Check(
+            "MKT-001",
+            "MKT",
+            "price outside the allowed band",
+            "A trade at {price} {currency}/t is outside {registry}'s allowed range "
+            "{low}–{high} {currency}/t ({rule}; {source}).",
+            _NATIVE,
+        ),
+        Check(
+            "MKT-002",
+            "MKT",
+            "sale limit exceeded",
+            "{entity} would have sold {total} t in {registry}, above its limit of "
+            "{limit} t ({rule}; {source}).",
+            _NATIVE,
+        ),
+        # -- native: China national ETS and CCER (add CN codes below this line) --
+        # -- end of China native codes --
+        #
+        # -- native: Chinese pilots (add pilot codes below this line) --
+        # -- end of pilot native codes --
+        #
+        # -- native: Korea (add K-ETS codes below this line) --
+        # -- end of Korea native codes --
+        #
+        # -- native: Japan (add Tokyo, Saitama, JCM, J-Credit codes below this line) --
+        # -- end of Japan native codes --
     ]
 }
 

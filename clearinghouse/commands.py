@@ -9,6 +9,7 @@ the reason, and nothing changes.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -237,6 +238,9 @@ class _Moving(_RegistryCommand):
 
 class InternalTransfer(_Moving):
     to_account: AccountId
+    #: price per unit in the registry's currency, for registries whose market rules
+    #: look at prices (price bands, daily-move limits); optional elsewhere
+    price: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=4)
 
 
 class CrossBorderTransfer(_Moving):

@@ -45,7 +45,7 @@ class EmbeddedSystem:
         """Start (or reopen) a registry application and connect it to the clearinghouse."""
         if config.code in self.registries:
             return self.registries[config.code]
-        registry = RegistryApplication(config, self.store)
+        registry = (config.application or RegistryApplication)(config, self.store)
         self.registries[config.code] = registry
         if connect:
             self.clearinghouse.connect_registry(
