@@ -636,3 +636,40 @@ def test_a_phase_two_year_and_a_phase_three_year_follow_their_own_rules(kr: Any)
     assert power.allocations[2021][0]["basis"].startswith("phase III: 10% auctioned")
     assert r.conservation().balanced
     assert invariants.check(read(s.clearinghouse)) == []
+
+
+def test_native_commands_repeated_have_one_effect(kr: Any) -> None:
+    # at-least-once delivery of commands: a repeated id answers the first outcome
+    s, r = kr
+    allocate(s, "POWERCO", 2019)
+    issue(s, "KOC", "POWERCO", "KOC", 2019, 1_000)
+    bids = [{"account": "STEELCO", "quantity": 30_000, "price": "23000"}]
+    auction = {
+        "transaction_id": "AU",
+        "year": 2019,
+        "offered": 30_000,
+        "bids": bids,
+        "business_date": "2019-03-01",
+    }
+    convert = {
+        "transaction_id": "CV",
+        "account": "POWERCO",
+        "quantity": 1_000,
+        "business_date": "2019-09-01",
+    }
+    verify(r, "POWERCO", 2019, 1_000_000)
+    surrender = {"quantity": 1_000, "unit_type": "KCU"}
+    first = [
+        s.do(KR, "hold_auction", auction),
+        s.do(KR, "convert_offsets", convert),
+        comply(s, "S", "POWERCO", 2019, **surrender),
+    ]
+    after = snapshot(r)
+    again = [
+        s.do(KR, "hold_auction", auction),
+        s.do(KR, "convert_offsets", convert),
+        comply(s, "S", "POWERCO", 2019, **surrender),
+    ]
+    assert again == first and all(x.state == "completed" for x in first)
+    assert snapshot(r) == after and held(r, "STEELCO", vintage=2019) == 30_000
+    assert r.conservation().balanced

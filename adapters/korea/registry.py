@@ -19,13 +19,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from adapters.base import Receipt
-from adapters.compliance import CoveredEntity, Period, entity_id
+from adapters.base import Operation, Receipt
+from adapters.compliance import CoveredEntity, Period
 from adapters.compliance_commands import ComplianceSurrender
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.korea.auction import Bid, clear
@@ -41,6 +42,12 @@ from clearinghouse.participant import UnitOfWork
 from clearinghouse.units import Block
 
 AUCTION_ACCOUNT = "AUCTION"
+
+#: (entity, period) of the compliance surrender being decided in this context:
+#: the framework's operation hook does not carry the period, and the limits
+#: below must be checked inside the decision's unit of work (so a concurrent
+#: surrender conflicts on the entity's version instead of passing both checks)
+_SURRENDER: ContextVar[tuple[str, str] | None] = ContextVar("kets_surrender", default=None)
 
 
 def auction_book_id(registry: str, year: int) -> UUID:
@@ -283,25 +290,24 @@ class KoreaRegistry(ComplianceRegistry):
     # -- compliance: the limits that need the surrender history ------------------------------
 
     def comply(self, data: ComplianceSurrender | dict[str, Any]) -> Receipt:
+        """The framework's compliance surrender; the K-ETS limits that need the
+        entity's surrender history run inside its decision (:meth:`_native`)."""
         cmd = validate(ComplianceSurrender, data)
+        token = _SURRENDER.set((cmd.entity, cmd.period))
         try:
-            self._check_history_limits(cmd)
-        except Refused as refused:
-            return self._decide_and_record("surrender", cmd, _raise(refused))
-        return super().comply(cmd)
+            return super().comply(cmd)
+        finally:
+            _SURRENDER.reset(token)
 
-    def _check_history_limits(self, cmd: ComplianceSurrender) -> None:
-        uow = UnitOfWork(self)
-        entity = uow.get(CoveredEntity, entity_id(self.code, cmd.entity))
-        if entity is None or self.transaction(cmd.transaction_id) is not None:
-            return  # unknown entity, or a repeated command: the framework answers
-        try:
-            period = self.rules.period(cmd.period)
-            blocks = self._units(self._account(uow, entity.account), cmd)
-        except Refused:
-            return  # the framework refuses it with the same code
-        self._check_international(uow, entity, period, blocks)
-        self._check_carry_over(uow, entity, period, blocks)
+    def _native(self, uow: UnitOfWork, op: Operation) -> None:
+        super()._native(uow, op)
+        surrender = _SURRENDER.get()
+        if op.kind != "surrender" or op.purpose != "compliance" or surrender is None:
+            return
+        entity = self._entity(uow, surrender[0])
+        period = self.rules.period(surrender[1])
+        self._check_international(uow, entity, period, list(op.blocks))
+        self._check_carry_over(uow, entity, period, list(op.blocks))
 
     def _surrendered_blocks(
         self, uow: UnitOfWork, entity: CoveredEntity, periods: Callable[[str], bool]
@@ -462,10 +468,3 @@ class KoreaRegistry(ComplianceRegistry):
 
 def _other_than(period_id: str) -> Callable[[str], bool]:
     return lambda p: p != period_id
-
-
-def _raise(refused: Refused) -> Callable[[UnitOfWork], tuple[list[Block], dict[str, Any]]]:
-    def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-        raise refused
-
-    return decide
