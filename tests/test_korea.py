@@ -513,9 +513,10 @@ def test_ndc_international_share_gives_the_import_limit() -> None:
 
 
 def linked(s: EmbeddedSystem) -> None:
-    """China's registry and a restricted, Article 6.2-authorized one-way link into
-    Korea with the import limit tied to the 11.3 points (E:2249–2252). A Chinese
-    export of CEA is a hypothetical scenario (china-ets.md, L400)."""
+    """China's registry and a restricted, Article 6.2-authorized link: CEA into
+    Korea with the import limit tied to the 11.3 points (E:2249–2252), KAU the
+    other way. Both directions are hypothetical scenarios: Chinese rules provide
+    no CEA export (china-ets.md, L400) and Korea has not yet linked (E:2109)."""
     ch = s.clearinghouse
     ch.register_party(
         {
@@ -537,11 +538,26 @@ def linked(s: EmbeddedSystem) -> None:
             "authorized_on": "2019-01-01",
         }
     )
+    ch.grant_authorization(
+        {
+            "code": "KR-A62-KAU",
+            "party": "KR",
+            "cooperative_approach": "CN_KR_LINK",
+            "unit_types": ["KAU"],
+            "vintages": [2019, 2030],
+            "purposes": "ndc_and_oimp",
+            "first_transfer": "first_international_transfer",
+            "authorized_on": "2019-01-01",
+        }
+    )
     ch.conclude_agreement(
         {
             "code": "CN_KR_RESTRICTED",
             "jurisdictions": ["CN_ETS", KR],
-            "directions": [{"source": "CN_ETS", "destination": KR, "unit_types": ["CEA"]}],
+            "directions": [
+                {"source": "CN_ETS", "destination": KR, "unit_types": ["CEA"]},
+                {"source": KR, "destination": "CN_ETS", "unit_types": ["KAU"]},
+            ],
             "limits": [import_limit(1_000_000)],
             "effective_from": "2019-01-01",
             "authorized": True,
@@ -584,6 +600,24 @@ def test_korea_imports_cea_under_the_restricted_link_and_uses_them_within_limits
     assert table["CN"]["2019"]["first_transfer"] == 60_000
     assert table["KR"]["2020"]["use"] == 50_000  # the year of use: surrendered in 2020
     assert invariants.check(read(s.clearinghouse)) == []
+
+
+def test_kau_leave_korea_under_the_link_and_the_registry_still_balances(kr: Any) -> None:
+    s, r = kr
+    linked(s)
+    allocate(s, "POWERCO", 2019)
+    move = {"account": "POWERCO", "to_registry": "CN_ETS", "to_account": "HUANENG"}
+    sent = s.do(
+        KR,
+        "transfer_abroad",
+        {"transaction_id": "K1", "quantity": 10_000, "business_date": "2019-04-01", **move},
+    )
+    assert sent.state == "completed" and held(r, "POWERCO") == 960_000
+    huaneng = s.registry("CN_ETS").account("HUANENG")
+    assert huaneng is not None and huaneng.available.quantity("KAU") == 10_000
+    c = r.conservation()
+    assert (c.issued, c.exported, c.holdings) == (970_000, 10_000, 960_000) and c.balanced
+    assert adjustments(read(s.clearinghouse))["KR"]["2019"]["first_transfer"] == 10_000
 
 
 # -- two compliance years whose rules differ ------------------------------------------------
