@@ -11,14 +11,15 @@
   it both active.
 * :meth:`KoreaRegistry.review_market`: the Allocation Committee's review of the
   stabilisation triggers (:mod:`adapters.korea.stabilisation`), recorded.
-* :meth:`KoreaRegistry.comply` adds two limits that need the entity's surrender
-  history by unit: the international part of the offset limit and the
-  carry-over (banking) limit set when a year closes.
+* :meth:`KoreaRegistry.comply` gives the rules the entity's surrender history by
+  unit, inside the surrender's decision, for two limits that need it: the
+  international part of the offset limit and the carry-over (banking) limit set
+  when a year closes (:meth:`KetsRules.check_international`,
+  :meth:`KetsRules.check_carry_over`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -26,7 +27,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from adapters.base import Operation, Receipt
-from adapters.compliance import CoveredEntity, Period
+from adapters.compliance import CoveredEntity
 from adapters.compliance_commands import ComplianceSurrender
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.korea.auction import Bid, clear
@@ -306,91 +307,22 @@ class KoreaRegistry(ComplianceRegistry):
             return
         entity = self._entity(uow, surrender[0])
         period = self.rules.period(surrender[1])
-        self._check_international(uow, entity, period, list(op.blocks))
-        self._check_carry_over(uow, entity, period, list(op.blocks))
+        history = self._surrender_history(uow, entity)
+        self.rules.check_international(entity, period, list(op.blocks), history)
+        self.rules.check_carry_over(entity, period, list(op.blocks), history)
 
-    def _surrendered_blocks(
-        self, uow: UnitOfWork, entity: CoveredEntity, periods: Callable[[str], bool]
-    ) -> list[Block]:
-        """Blocks ``entity`` surrendered (and not rejected) for the periods chosen."""
-        found: list[Block] = []
+    def _surrender_history(self, uow: UnitOfWork, entity: CoveredEntity) -> list[tuple[str, Block]]:
+        """(period, block) for every block ``entity`` surrendered and was not refused."""
+        found: list[tuple[str, Block]] = []
         for period_id, entries in entity.surrenders.items():
-            if not periods(period_id):
-                continue
             for s in entries:
                 if s["accepted"] is False:
                     continue
                 key = registry_transaction_id(self.code, s["transaction"], "out")
                 txn = uow.get(RegistryTransaction, key)
                 if txn is not None:
-                    found.extend(txn.blocks)
+                    found.extend((period_id, b) for b in txn.blocks)
         return found
-
-    def _check_international(
-        self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
-    ) -> None:
-        new = sum(b.count for b in blocks if self.rules.is_international(b))
-        if not new:
-            return
-        limit, rule, source = self.rules.international_limit(entity, period)
-        used = sum(
-            b.count
-            for b in self._surrendered_blocks(uow, entity, lambda p: p == period.id)
-            if self.rules.is_international(b)
-        )
-        if used + new > limit:
-            raise Refused(
-                "CMP-003",
-                entity=entity.entity,
-                period=period.id,
-                total=used + new,
-                limit=limit,
-                rule=rule,
-                source=source,
-            )
-
-    def _check_carry_over(
-        self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
-    ) -> None:
-        """Allowances of an earlier year count against that year's carry-over limit,
-        set when the year closed (:meth:`KetsRules.carry_over_limit`)."""
-        allowances = self.rules.allowance_types
-        banked = [b for b in blocks if b.unit_type in allowances and b.vintage < period.first]
-        for vintage in sorted({b.vintage for b in banked}):
-            origin = self.rules.period_of(vintage)
-            if origin is None or self.rules.phase(vintage).carry_over_base is None:
-                continue  # banking from this year is unlimited
-            new = sum(b.count for b in banked if b.vintage == vintage)
-            refuse = {
-                "blocks": ", ".join(str(b) for b in banked if b.vintage == vintage),
-                "period": period.id,
-                "registry": self.code,
-                "source": "[GK] E:2144 (carry-over restricted; no figure given)",
-            }
-            result = entity.results.get(origin.id)
-            if result is None:
-                raise Refused(
-                    "CMP-007",
-                    **refuse,
-                    reason=f"{vintage} allowances are carried over only once {origin.id} "
-                    "is closed and its carry-over limit set",
-                )
-            limit = result["carry_over_limit"]
-            if limit is None:
-                continue
-            used = sum(
-                b.count
-                for b in self._surrendered_blocks(uow, entity, _other_than(origin.id))
-                if b.unit_type in allowances and b.vintage == vintage
-            )
-            if used + new > limit:
-                raise Refused(
-                    "CMP-007",
-                    **refuse,
-                    reason=f"{used + new} t of {vintage} allowances used after {origin.id} is "
-                    f"above its carry-over limit of {limit} t (net sales + "
-                    f"{self.rules.phase(vintage).carry_over_base} t)",
-                )
 
     # -- decisions from the clearinghouse ---------------------------------------------------
 
@@ -464,7 +396,3 @@ class KoreaRegistry(ComplianceRegistry):
                 blocks=issued,
             )
         )
-
-
-def _other_than(period_id: str) -> Callable[[str], bool]:
-    return lambda p: p != period_id

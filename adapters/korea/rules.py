@@ -152,6 +152,81 @@ class KetsRules(ComplianceRules):
     def is_international(self, block: Block) -> bool:
         return block.unit_type in self.international_types
 
+    def check_international(
+        self,
+        entity: CoveredEntity,
+        period: Period,
+        blocks: list[Block],
+        history: list[tuple[str, Block]],
+    ) -> None:
+        """Refuse (CMP-003) international units beyond :meth:`international_limit`;
+        ``history`` is (period, block) for what the entity surrendered before."""
+        new = sum(b.count for b in blocks if self.is_international(b))
+        if not new:
+            return
+        limit, rule, source = self.international_limit(entity, period)
+        used = sum(b.count for p, b in history if p == period.id and self.is_international(b))
+        if used + new > limit:
+            raise Refused(
+                "CMP-003",
+                entity=entity.entity,
+                period=period.id,
+                total=used + new,
+                limit=limit,
+                rule=rule,
+                source=source,
+            )
+
+    def check_carry_over(
+        self,
+        entity: CoveredEntity,
+        period: Period,
+        blocks: list[Block],
+        history: list[tuple[str, Block]],
+    ) -> None:
+        """Refuse (CMP-007) allowances of an earlier year beyond that year's
+        carry-over limit, set when the year closed (:meth:`carry_over_limit`), or
+        before it is closed. [GK] BANKING_GK; phase I banking is unlimited."""
+        banked = [
+            b for b in blocks if b.unit_type in self.allowance_types and b.vintage < period.first
+        ]
+        for vintage in sorted({b.vintage for b in banked}):
+            origin = self.period_of(vintage)
+            base = self.phase(vintage).carry_over_base
+            if origin is None or base is None:
+                continue  # banking from this year is unlimited
+            these = [b for b in banked if b.vintage == vintage]
+            refuse = {
+                "blocks": ", ".join(map(str, these)),
+                "period": period.id,
+                "registry": self.jurisdiction,
+                "source": "[GK] E:2144 (carry-over restricted; no figure given)",
+            }
+            result = entity.results.get(origin.id)
+            if result is None:
+                raise Refused(
+                    "CMP-007",
+                    **refuse,
+                    reason=f"{vintage} allowances are carried over only once {origin.id} "
+                    "is closed and its carry-over limit set",
+                )
+            limit = result["carry_over_limit"]
+            if limit is None:
+                continue
+            used = sum(
+                b.count
+                for p, b in history
+                if p != origin.id and b.unit_type in self.allowance_types and b.vintage == vintage
+            )
+            total = used + sum(b.count for b in these)
+            if total > limit:
+                raise Refused(
+                    "CMP-007",
+                    **refuse,
+                    reason=f"{total} t of {vintage} allowances used after {origin.id} is above "
+                    f"its carry-over limit of {limit} t (net sales + {base} t)",
+                )
+
     def check_borrowing(
         self, entity: CoveredEntity, period: Period, blocks: list[Block], on: date
     ) -> None:
