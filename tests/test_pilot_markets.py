@@ -153,6 +153,8 @@ def test_shenzhen_buys_back_at_most_10_percent_of_the_allocation() -> None:
     assert buy("B2", "B", 4_001) == "CMP-009" and holdings(r) == before
     assert buy("B3", "B", 4_000) == "completed"
     assert held(r, "RESERVE") == 10_000 and r.market().bought_back == {2015: 10_000}
+    # the authority's buy-backs are not market prices for the triggers and fines
+    assert r.market().trades == []
 
 
 def test_guangdong_auctions_at_or_above_the_floor_within_the_auction_share() -> None:

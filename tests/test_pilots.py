@@ -21,6 +21,8 @@ from adapters.pilots.penalties import assess, excess_share, tier_multiple
 from adapters.pilots.rules import uncovered
 from clearinghouse.checks import Refused
 from clearinghouse.units import Block
+from projections.adjustments import adjustments
+from projections.log import read
 from tests.coverage import covers
 from tests.pilot_helpers import (
     allocate,
@@ -469,3 +471,39 @@ def test_pilot_units_cross_to_a_foreign_subnational_market_for_a_test_period() -
     assert buyer is not None and buyer.available.quantity("SZEA") == 8_000
     assert held(r, "FAB") == 12_000
     assert r.conservation().balanced
+
+
+def test_a_domestic_pilot_link_moves_units_without_adjustment() -> None:
+    # Two pilots of one Party (China): Guangdong allowances to a Hubei account under
+    # a one-way link. Units move through the clearinghouse; no corresponding
+    # adjustment, because both jurisdictions answer to China (docs/architecture.md).
+    s = system_with(pilot("guangdong"), pilot("hubei"))
+    gd, hb = s.registries["CN_GD"], s.registries["CN_HB"]
+    assert isinstance(gd, PilotRegistry) and isinstance(hb, PilotRegistry)
+    register(gd, "PLANT", "power", 50_000, benchmark="1", planned_output=50_000)
+    register(hb, "MILL", "steel", 50_000, historical_emissions=50_000)
+    allocate(s, gd, "I15", "PLANT", 2015, "initial")
+    s.clearinghouse.conclude_agreement(
+        {
+            "code": "GD_HB",
+            "jurisdictions": ["CN_GD", "CN_HB"],
+            "directions": [{"source": "CN_GD", "destination": "CN_HB", "unit_types": ["GDEA"]}],
+            "effective_from": "2015-01-01",
+        }
+    )
+    data = {
+        "transaction_id": "gdhb-1",
+        "account": "PLANT",
+        "to_registry": "CN_HB",
+        "to_account": "MILL",
+        "quantity": 5_000,
+        "business_date": "2015-06-01",
+    }
+    assert s.do("CN_GD", "transfer_abroad", data).state == "completed"
+    assert held(hb, "MILL", "GDEA") == 5_000 and held(gd, "PLANT") == 49_745 - 5_000
+    assert adjustments(read(s.clearinghouse)) == {}
+    assert gd.conservation().balanced
+    # the link carries holdings; Hubei's compliance counts its own allowances only
+    verify(hb, "MILL", 2015, 1_000)
+    used = comply(s, hb, "S", "MILL", "2015", "2016-06-01", quantity=1_000, unit_type="GDEA")
+    assert used.code == "CMP-004" and held(hb, "MILL", "GDEA") == 5_000

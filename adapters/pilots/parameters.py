@@ -128,7 +128,7 @@ class PilotParameters:
     auction_share: Fraction = Fraction(0)
     #: [GK] grandfathered allocation = historical emissions × this factor. The
     #: sources give no factor; 1 hands out historical emissions (the sources say
-    #: allocation was abundant, E:567–569, E:598–599).
+    #: allocation was abundant, E:575, E:597).
     grandfathering_factor: Fraction = Fraction(1)
 
 

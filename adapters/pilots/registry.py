@@ -11,6 +11,7 @@ government reserve and buy-backs (E:1499–1591).
 from __future__ import annotations
 
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import Operation, Receipt, RegistryConfig
@@ -33,6 +34,7 @@ from adapters.pilots.stabilisation import (
     daily_prices,
     share_of,
     triggers,
+    weighted,
 )
 from clearinghouse.checks import Refused
 from clearinghouse.commands import validate
@@ -102,17 +104,25 @@ class PilotRegistry(ComplianceRegistry):
     def _native(self, uow: UnitOfWork, op: Operation) -> None:
         """Check the market rules against the recorded market, then record the
         trade: in the same unit of work, so a refused trade leaves no trace."""
-        if op.kind == "transfer" and op.purpose != "buy_back":
-            market = self._market(uow)
-            before = [t for t in market.priced() if t.day < op.business_date]
-            previous = daily_prices(before)[-1].price if before else None
+        trading = op.kind == "transfer" and op.purpose != "buy_back"
+        if trading:
             seller = uow.get(CoveredEntity, entity_id(self.code, op.account))
-            self.pilot_rules.check_trade(op, previous, seller)
+            self.pilot_rules.check_trade(op, self._previous_price(uow, op), seller)
         super()._native(uow, op)
-        if op.kind == "transfer" and op.price is not None:
+        # the authority's buy-backs are not market prices: they are on the market's
+        # record as buy-backs, not as trades
+        if trading and op.price is not None:
             self._market(uow).record_trade(
                 op.business_date, op.price, op.quantity, f"{op.account}->{op.counterparty}"
             )
+
+    def _previous_price(self, uow: UnitOfWork, op: Operation) -> Decimal | None:
+        """The weighted average price of the last trading day before ``op``'s."""
+        earlier = [t for t in self._market(uow).priced() if t.day < op.business_date]
+        if not earlier:
+            return None
+        last = max(t.day for t in earlier)
+        return weighted(t for t in earlier if t.day == last)
 
     # -- stabilisation ------------------------------------------------------------------
 
