@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
 from adapters.base import RegistryConfig
 from adapters.compliance import percent
-from adapters.pilots import PILOTS, PilotRegistry, pilot
+from adapters.pilots import PILOTS, PilotRegistry, PilotRules, pilot
 from adapters.pilots.parameters import profile
 from adapters.pilots.penalties import assess, excess_share, tier_multiple
 from adapters.pilots.rules import uncovered
@@ -117,8 +118,10 @@ def test_beijing_threshold_5000_t_refuses_below_and_changes_nothing() -> None:
 def test_tce_thresholds_use_reported_energy_or_a_stated_factor() -> None:
     # Hubei: more than 10,000 tce for listed sectors, 60,000 tce for others (E:1800–1816)
     _s, hb = stand_up("hubei")
+    before = hb.recorder.max_notification_id()
     with pytest.raises(Refused):
         register(hb, "MILL", "steel", 0, energy_tce=10_000)  # "more than": 10,000 is not
+    assert hb.recorder.max_notification_id() == before and hb.entity("MILL") is None
     register(hb, "MILL2", "steel", 0, energy_tce=10_001)
     with pytest.raises(Refused):
         register(hb, "BREWERY", "food", 0, energy_tce=59_000)  # other sectors: 60,000 tce
@@ -199,7 +202,7 @@ def test_grandfathering_and_beijing_new_entrants() -> None:
 # -- offsets and banking ---------------------------------------------------------------------
 
 
-def cycle_entity(name: str, sector: str, tonnes: int, year: int, **options: object) -> tuple:
+def cycle_entity(name: str, sector: str, tonnes: int, year: int, **options: Any) -> tuple:
     """A grandfathered entity of pilot ``name`` with ``tonnes`` allocated and verified."""
     s, r = stand_up(name, **options)
     register(r, "E1", sector, tonnes, historical_emissions=tonnes, benchmark="1")
@@ -334,7 +337,8 @@ def test_capped_fines_and_double_deductions() -> None:
     assert p.fine == Decimal(30_000)  # 40,000 capped
     # Hubei: 1–3× average, at most CNY 150,000; 2× deduction (E:1436–1450)
     hb3 = pilot("hubei", fine_multiple=3).rules
-    rule = hb3.parameters(2015).penalty  # type: ignore[attr-defined]
+    assert isinstance(hb3, PilotRules)
+    rule = hb3.parameters(2015).penalty
     p = assess(rule, shortfall=1_000, allowances=9, price=Decimal(30), next_year=2016)
     assert (p.fine, p.deduction) == (Decimal(90_000), 2_000)
     p = assess(rule, shortfall=2_000, allowances=9, price=Decimal(30), next_year=2016)
@@ -347,7 +351,8 @@ def test_capped_fines_and_double_deductions() -> None:
     sh = profile("shanghai").parameters(2015).penalty
     assert assess(sh, shortfall=1, allowances=9, price=None, next_year=2016).fine == 50_000
     sh_top = pilot("shanghai", fixed_fine=Decimal(100_000)).rules
-    rule = sh_top.parameters(2015).penalty  # type: ignore[attr-defined]
+    assert isinstance(sh_top, PilotRules)
+    rule = sh_top.parameters(2015).penalty
     assert assess(rule, shortfall=1, allowances=9, price=None, next_year=2016).fine == 100_000
     # Shenzhen: 3× the 6-month average; missing allowances deducted (E:1467–1482)
     sz = profile("shenzhen").parameters(2015).penalty

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from adapters.compliance import percent
 
@@ -585,6 +585,6 @@ def profile(
     return p
 
 
-def _versions(p: PilotProfile, **changes: object) -> PilotProfile:
+def _versions(p: PilotProfile, **changes: Any) -> PilotProfile:
     """Apply ``changes`` to every parameter version of ``p``."""
-    return replace(p, versions=tuple(replace(v, **changes) for v in p.versions))  # type: ignore[arg-type]
+    return replace(p, versions=tuple(replace(v, **changes) for v in p.versions))

@@ -37,7 +37,7 @@ from adapters.pilots.stabilisation import (
     weighted,
 )
 from clearinghouse.checks import Refused
-from clearinghouse.commands import validate
+from clearinghouse.commands import InternalTransfer, validate
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
@@ -74,8 +74,11 @@ class PilotRegistry(ComplianceRegistry):
 
     # -- trades -------------------------------------------------------------------------
 
-    def transfer(self, data: PilotTransfer | dict[str, Any]) -> Receipt:  # type: ignore[override]
-        """An internal transfer (a trade), listed or ``negotiated``."""
+    def transfer(self, data: InternalTransfer | dict[str, Any]) -> Receipt:
+        """An internal transfer (a trade), listed or ``negotiated`` (a
+        :class:`PilotTransfer`; a plain transfer is a listed one)."""
+        if isinstance(data, InternalTransfer) and not isinstance(data, PilotTransfer):
+            data = data.model_dump()
         cmd = validate(PilotTransfer, data)
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:

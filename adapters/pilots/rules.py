@@ -90,7 +90,8 @@ class PilotRules(ComplianceRules):
         sector (the pilot table's "Thresholds" row, E:1697–1894). Thresholds in
         tce use reported ``energy_tce`` or emissions ÷ ``tce_factor``; building
         thresholds use ``floor_area_m2``. Met if any applicable threshold is met
-        (Guangdong: 20,000 t *or* 10,000 tce, E:1773–1778)."""
+        (Guangdong: 20,000 t *or* 10,000 tce, E:1773–1778). The attribute
+        ``year`` picks the parameter version (default: the launch year's)."""
         year = int(attributes.get("year", self.pilot.launch))
         applicable = self._thresholds(sector, year)
         reasons = []
