@@ -14,6 +14,7 @@ Sources: reference/northeast-asia.md, "Japan", and the ASPI report it digests
 (E:117–118); these are the instruments it has.
 """
 
+from adapters.japan.jcm import jcm, jcm_japan
 from adapters.japan.metropolitan import saitama, tokyo
 
-__all__ = ["saitama", "tokyo"]
+__all__ = ["jcm", "jcm_japan", "saitama", "tokyo"]
