@@ -15,6 +15,7 @@ Sources: reference/northeast-asia.md, "Japan", and the ASPI report it digests
 """
 
 from adapters.japan.jcm import jcm, jcm_japan
+from adapters.japan.jcredit import jcredit
 from adapters.japan.metropolitan import saitama, tokyo
 
-__all__ = ["jcm", "jcm_japan", "saitama", "tokyo"]
+__all__ = ["jcm", "jcm_japan", "jcredit", "saitama", "tokyo"]
