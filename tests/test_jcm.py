@@ -5,7 +5,7 @@ Sources: reference/northeast-asia.md, "Joint Crediting Mechanism" (E:990–1013)
 "part of the resulting emissions reduction is accounted by the recipient
 country, and part accrues to Japan as offset credits" (E:994–996); the Joint
 Committee "designates third-party verifiers, registers projects, and determines
-the amount of offset credits that will be issued in each case" (E:1001–1004).
+the amount of offset credits that will be issued in each case" (E:1000–1003).
 The JCM as an Article 6.2 cooperative approach is [GK] (linkage-and-article6.md,
 003 L123–177). Mongolia as the partner is illustrative.
 """

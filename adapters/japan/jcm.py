@@ -6,8 +6,8 @@ partner countries; "part of the resulting emissions reduction is accounted by
 the recipient country, and part accrues to Japan as offset credits"
 (E:994–996). A Joint Committee of both governments develops the rules,
 designates third-party verifiers, registers projects and determines the amount
-of credits issued in each case (E:1001–1004). 17 partners, 50–100 million
-credits targeted through 2030 (E:1008–1013).
+of credits issued in each case (E:1000–1003). 17 partners, 50–100 million
+credits targeted through 2030 (E:1009).
 
 How it is modelled:
 
@@ -66,7 +66,7 @@ from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
-SOURCE = "northeast-asia.md, Joint Crediting Mechanism; E:994–996, E:1001–1004"
+SOURCE = "northeast-asia.md, Joint Crediting Mechanism; E:994–996, E:1000–1003"
 A62_SOURCE = "northeast-asia.md, JCM [GK]; linkage-and-article6.md, 003 L123–177"
 UNIT = "JCM"
 JAPAN_REGISTRY = "JP_JCM"
@@ -327,7 +327,7 @@ def jcm(
 ) -> RegistryConfig:
     """A partner's JCM registry on the partner Party. The default partner,
     Mongolia, is illustrative [GK: the first country to sign a JCM, 2013]; the
-    sources name no partner (17 partners, E:1006–1007)."""
+    sources name no partner (17 partners, E:1007)."""
     return RegistryConfig(
         code or f"JCM_{partner}",
         f"JCM registry ({partner_name})",
