@@ -223,6 +223,7 @@ def test_japans_registry_issues_nothing_and_host_credits_go_to_japan_only(
         },
     )
     assert again.code == "UNT-008"
+    assert held(system, "JP_JCM", "GOJ") == 0 and held(system, "JP_JCM", "RETIREMENT") == 100
 
 
 def test_multi_year_two_projects_with_different_shares_and_vintages(
@@ -255,3 +256,17 @@ def test_multi_year_two_projects_with_different_shares_and_vintages(
     assert table["MN"]["2023"]["first_transfer"] == 5_000
     assert table["MN"]["2027"]["first_transfer"] == 3_000
     assert held(system, "JP_JCM", "GOJ") == 8_000
+
+
+@covers("AUT-001")
+def test_credits_before_the_authorized_vintages_do_not_cross(system: EmbeddedSystem) -> None:
+    """Two eras with different rules: the host authorizes vintages 2021–2030 as ITMOs
+    [GK: the Paris-era JCM]; Japan's share of 2020 reductions is issued like any other
+    but is not authorized, so it cannot cross under the authorized agreement."""
+    assert decide(system, "D20", 2_000, year=2020).quantity == 1_000
+    assert decide(system, "D21", 2_000, year=2021).quantity == 1_000
+    refused = to_japan(system, "X20", 1_000, vintage=2020)
+    assert refused.code == "AUT-001"
+    assert held(system, "JCM_MN", "JP_INVESTOR") == 2_000 and held(system, "JP_JCM", "GOJ") == 0
+    assert to_japan(system, "X21", 1_000, vintage=2021).state == "completed"
+    assert adjustments(read(system.clearinghouse))["MN"]["2023"]["first_transfer"] == 1_000

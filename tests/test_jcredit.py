@@ -192,3 +192,36 @@ def test_the_export_switch_hands_the_decision_to_the_clearinghouse() -> None:
     s.clearinghouse.conclude_agreement(tokyo_saitama_link())
     refused = _to_tokyo(s)
     assert refused.code == "AGR-001" and held(s, "ENERGY1_OWNER") == 30_000
+
+
+def test_multi_year_each_fiscal_year_certified_and_used_on_its_own(
+    system: EmbeddedSystem,
+) -> None:
+    """Two fiscal years: FY2016 and FY2017 reductions certified as their own vintages
+    and cancelled in that year's report. The sources give no rule that changes from
+    one year to the next for J-Credit; what differs is the fiscal-year calendar."""
+    certify(system, "C16", "SOLAR1", 2016, 10_000, "2017-06-01")
+    certify(system, "C17", "SOLAR1", 2017, 12_000, "2018-06-01")
+    owner = registry(system).account("SOLAR1_OWNER")
+    assert owner is not None
+    assert (owner.available.quantity("JCR", 2016), owner.available.quantity("JCR", 2017)) == (
+        10_000,
+        12_000,
+    )
+    for tid, fy, vintage, qty in (("U16", 2016, 2016, 10_000), ("U17", 2017, 2017, 12_000)):
+        done = system.do(
+            "J_CREDIT",
+            "cancel_for_use",
+            {
+                "transaction_id": tid,
+                "account": "SOLAR1_OWNER",
+                "quantity": qty,
+                "vintage": vintage,
+                "use": "voluntary_target",
+                "fiscal_year": fy,
+                "business_date": f"{fy + 1}-06-30",
+            },
+        )
+        assert done.state == "completed"
+    assert registry(system).used("SOLAR1_OWNER", 2016) == {"voluntary_target": 10_000}
+    assert registry(system).used("SOLAR1_OWNER", 2017) == {"voluntary_target": 12_000}

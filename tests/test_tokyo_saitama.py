@@ -187,6 +187,7 @@ def test_excess_reductions_are_credited_after_the_fiscal_year_is_verified(
     register(system, "TOKYO", "OFFICE", "I-1")
     # not verified yet: CMP-006, nothing issued
     assert excess_credits(system, "TOKYO", "E0", "OFFICE", 2012).code == "CMP-006"
+    assert held(system, "TOKYO", "OFFICE") == 0
     verify(system, "TOKYO", "OFFICE", 2012, 90_000)
     # FY2012 ends on 31 March 2013: no credit before
     early = system.do(
@@ -364,6 +365,20 @@ def test_multi_year_first_and_second_period_factors_applied(system: EmbeddedSyst
         6_000,
         33_000,
     )
+
+
+def test_multi_year_saitama_with_tokyos_factors(system: EmbeddedSystem) -> None:
+    """Saitama: the sources give no factors of its own (E:897–899), so Tokyo's apply
+    [assumption]: a factory (II) at 6% in FY2012 and 15% in FY2016."""
+    register(system, "SAITAMA", "KUMAGAYA", "II")
+    for fy in (2012, 2016):
+        verify(system, "SAITAMA", "KUMAGAYA", fy, 80_000)
+    assert excess_credits(system, "SAITAMA", "S12", "KUMAGAYA", 2012).quantity == 14_000
+    assert excess_credits(system, "SAITAMA", "S16", "KUMAGAYA", 2016).quantity == 5_000
+    kumagaya = reg(system, "SAITAMA").account("KUMAGAYA")
+    assert kumagaya is not None
+    assert kumagaya.available.quantity("STM_ERC", 2012) == 14_000
+    assert kumagaya.available.quantity("STM_ERC", 2016) == 5_000
 
 
 # -- the two-way link ------------------------------------------------------------------------
