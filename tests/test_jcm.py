@@ -270,3 +270,30 @@ def test_credits_before_the_authorized_vintages_do_not_cross(system: EmbeddedSys
     assert held(system, "JCM_MN", "JP_INVESTOR") == 2_000 and held(system, "JP_JCM", "GOJ") == 0
     assert to_japan(system, "X21", 1_000, vintage=2021).state == "completed"
     assert adjustments(read(system.clearinghouse))["MN"]["2023"]["first_transfer"] == 1_000
+
+
+def test_without_the_article_6_treatment_no_adjustment_is_recorded() -> None:
+    # [GK, configurable] the JCM as a 6.2 cooperative approach: switched off, Japan's
+    # share still crosses to Japan, but as a plain transfer without adjustments
+    s = EmbeddedSystem()
+    s.clearinghouse.register_party({"code": "JP", "name": "Japan", "ndc": NDC})
+    s.clearinghouse.register_party({"code": "MN", "name": "Mongolia", "ndc": NDC})
+    s.add_registry(jcm())
+    s.add_registry(jcm_japan()).open_account({"account": "GOJ", "holder": "Government of Japan"})
+    s.clearinghouse.conclude_agreement(jcm_agreement(authorized=False))
+    host = committee(s)
+    host.approve_methodology({"methodology": "M1", "title": "t", "business_date": "2021-01-10"})
+    host.designate_verifier({"verifier": "TPE_1", "business_date": "2021-01-10"})
+    host.register_project(
+        {
+            "project": "MN001",
+            "name": "Boilers",
+            "methodology": "M1",
+            "participant": "JP_INVESTOR",
+            "japan_share": "50",
+            "business_date": "2021-02-01",
+        }
+    )
+    decide(s, "D22", 10_000)
+    assert to_japan(s, "X1", 5_000).state == "completed"
+    assert adjustments(read(s.clearinghouse)) == {}

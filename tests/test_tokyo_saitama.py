@@ -140,6 +140,23 @@ def test_fiscal_years_run_from_april_to_march() -> None:
     assert (fiscal_year_start(2010), fiscal_year_end(2010)) == (date(2010, 4, 1), date(2011, 3, 31))
 
 
+def test_a_fiscal_year_is_verified_after_it_ends(system: EmbeddedSystem) -> None:
+    # FY2012 runs to 31 March 2013: its emissions cannot be verified on that day
+    register(system, "TOKYO", "OFFICE")
+    r = reg(system, "TOKYO")
+    before = r.recorder.max_notification_id()
+    with pytest.raises(Refused) as early:
+        r.verify_emissions(
+            {"entity": "OFFICE", "year": 2012, "tonnes": 90_000, "business_date": "2013-03-31"}
+        )
+    assert early.value.code == "CMP-005" and r.recorder.max_notification_id() == before
+    r.verify_emissions(
+        {"entity": "OFFICE", "year": 2012, "tonnes": 90_000, "business_date": "2013-04-01"}
+    )
+    office = r.entity("OFFICE")
+    assert office is not None and office.verified == {2012: 90_000}
+
+
 # -- compliance factors per period and category ----------------------------------------------
 
 
@@ -353,6 +370,12 @@ def test_multi_year_first_and_second_period_factors_applied(system: EmbeddedSyst
     assert excess_credits(system, "TOKYO", "E12", "OFFICE", 2012).quantity == 6_000
     assert excess_credits(system, "TOKYO", "E16", "OFFICE", 2016).quantity == 0
     r = reg(system, "TOKYO")
+    position = r.position("OFFICE", SECOND)
+    assert (position["annual_cap"], position["period_cap"], position["obligation"]) == (
+        85_000,
+        425_000,
+        39_000,
+    )
     [first] = r.close_period({"period": FIRST, "business_date": "2016-10-01"})
     # 464,000 emitted − 470,000 cap + 6,000 credited = 0
     assert (first["obligation"], first["compliant"]) == (0, True)

@@ -390,9 +390,12 @@ def jcm_agreement(
     approach: str = "JCM_JP_MN",
     effective_from: date = date(2021, 1, 1),
     unit_type: str = UNIT,
+    authorized: bool = True,
 ) -> ConcludeAgreement:
     """The one-way channel from the partner's JCM registry to Japan's, authorized
-    under the cooperative approach: units crossing it are ITMOs."""
+    under the cooperative approach: units crossing it are ITMOs. ``authorized=False``
+    switches the Article 6.2 treatment off [GK]: the credits cross without a
+    corresponding adjustment (the pre-Paris JCM)."""
     return ConcludeAgreement.model_validate(
         {
             "code": f"{approach}_LINK",
@@ -401,7 +404,7 @@ def jcm_agreement(
                 {"source": host_registry, "destination": japan_registry, "unit_types": [unit_type]}
             ],
             "effective_from": effective_from,
-            "authorized": True,
-            "cooperative_approach": approach,
+            "authorized": authorized,
+            "cooperative_approach": approach if authorized else None,
         }
     )

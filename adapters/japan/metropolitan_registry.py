@@ -23,7 +23,7 @@ from pydantic import Field
 from adapters.accounts import Account, account_id
 from adapters.base import Receipt, RegistryConfig
 from adapters.compliance import CoveredEntity, entity_id
-from adapters.compliance_commands import Allocate
+from adapters.compliance_commands import Allocate, VerifyEmissions
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.japan.fiscal import fiscal_year_end
 from adapters.japan.metropolitan_rules import COVERAGE_SOURCE, SOURCE, MetropolitanRules
@@ -75,6 +75,50 @@ class MetropolitanRegistry(ComplianceRegistry):
             raise TypeError(f"{config.code}: a metropolitan registry needs MetropolitanRules")
         self.metro: MetropolitanRules = config.rules
         super().__init__(config, store, env)
+
+    # -- queries ------------------------------------------------------------------------
+
+    def position(self, entity: str, period: str) -> dict[str, Any]:
+        """Where a facility stands in a period, in the scheme's own terms: its base-year
+        emissions, factor and cap, what it emitted in the years verified so far, the
+        excess-reduction credits issued for them, and (once every year is verified)
+        what it must surrender."""
+        found = self.entity(entity)
+        if found is None:
+            raise Refused("CMP-002", registry=self.code, entity=entity)
+        p = self.metro.period(period)
+        verified = {y: found.verified[y] for y in p.years if y in found.verified}
+        complete = len(verified) == len(p.years)
+        return {
+            "period": p.id,
+            "category": found.attributes["category"],
+            "base_emissions": found.attributes["base_emissions"],
+            "factor": self.metro.factor(found, p),
+            "annual_cap": self.metro.annual_cap(found, p.first),
+            "period_cap": self.metro.period_cap(found, p),
+            "verified": verified,
+            "excess_credits": self.metro.excess_credits_issued(found, p),
+            "ordered": self.metro.order(found, p),
+            "obligation": self.metro.obligation(found, p) if complete else None,
+            "surrendered": found.surrendered("allowances", p.id),
+        }
+
+    # -- commands ------------------------------------------------------------------------
+
+    def verify_emissions(self, data: VerifyEmissions | dict[str, Any]) -> CoveredEntity:
+        """Verified emissions of a fiscal year, recorded once the year is over
+        (CMP-005 before 1 April of the next calendar year)."""
+        cmd = validate(VerifyEmissions, data)
+        if cmd.business_date <= fiscal_year_end(cmd.year):
+            raise Refused(
+                "CMP-005",
+                registry=self.code,
+                period=f"FY{cmd.year}",
+                reason=f"the fiscal year ends on {fiscal_year_end(cmd.year)}; its emissions "
+                "are verified after it ends",
+                source=SOURCE,
+            )
+        return super().verify_emissions(cmd)
 
     def issue(self, data: Issue | dict[str, Any]) -> Receipt:
         """Refused: credits come only from verified reductions (CMP-009)."""
