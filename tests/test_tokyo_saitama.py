@@ -276,6 +276,21 @@ def test_small_and_mid_size_facility_credits(system: EmbeddedSystem) -> None:
     assert small(system, "S2", "BIG_SHOP", 1_500, 120).code == "CMP-009"
     assert small(system, "S3", "CORNER_SHOP", 1_499, 50).code == "CMP-009"
     assert reg(system, "TOKYO").account("BIG_SHOP") is None
+    # FY2013 ends on 31 March 2014: not credited on that day
+    early = system.do(
+        "TOKYO",
+        "credit_small_facility",
+        {
+            "transaction_id": "S4",
+            "facility": "CORNER_SHOP",
+            "name": "Corner shop",
+            "fiscal_year": 2013,
+            "energy_kl": 1_499,
+            "reductions": 80,
+            "business_date": "2014-03-31",
+        },
+    )
+    assert early.code == "CMP-005"
     assert held(system, "TOKYO", "CORNER_SHOP") == 120
 
 

@@ -62,6 +62,17 @@ class CreditSmallFacility(Command):
     business_date: date
 
 
+def before_year_end(registry: str, fy: int, what: str) -> Refused:
+    """CMP-005: ``what`` happens only after fiscal year ``fy`` has ended."""
+    return Refused(
+        "CMP-005",
+        registry=registry,
+        period=f"FY{fy}",
+        reason=f"the fiscal year ends on {fiscal_year_end(fy)}; {what} after it ends",
+        source=SOURCE,
+    )
+
+
 class MetropolitanRegistry(ComplianceRegistry):
     """Tokyo's or Saitama's registry."""
 
@@ -110,14 +121,7 @@ class MetropolitanRegistry(ComplianceRegistry):
         (CMP-005 before 1 April of the next calendar year)."""
         cmd = validate(VerifyEmissions, data)
         if cmd.business_date <= fiscal_year_end(cmd.year):
-            raise Refused(
-                "CMP-005",
-                registry=self.code,
-                period=f"FY{cmd.year}",
-                reason=f"the fiscal year ends on {fiscal_year_end(cmd.year)}; its emissions "
-                "are verified after it ends",
-                source=SOURCE,
-            )
+            raise before_year_end(self.code, cmd.year, "its emissions are verified")
         return super().verify_emissions(cmd)
 
     def issue(self, data: Issue | dict[str, Any]) -> Receipt:
@@ -146,14 +150,7 @@ class MetropolitanRegistry(ComplianceRegistry):
         if cmd.business_date <= fiscal_year_end(cmd.fiscal_year):
 
             def too_early(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-                raise Refused(
-                    "CMP-005",
-                    registry=self.code,
-                    period=f"FY{cmd.fiscal_year}",
-                    reason=f"the fiscal year ends on {fiscal_year_end(cmd.fiscal_year)}; "
-                    "its reductions are credited after it ends and is verified",
-                    source=SOURCE,
-                )
+                raise before_year_end(self.code, cmd.fiscal_year, "its reductions are credited")
 
             return self._decide_and_record("issuance", cmd, too_early)
         return self.allocate(
@@ -172,17 +169,9 @@ class MetropolitanRegistry(ComplianceRegistry):
         cmd = validate(CreditSmallFacility, data)
         rules = self.metro
 
-        def refuse(reason: str, code: str = "CMP-009") -> Refused:
-            if code == "CMP-005":
-                return Refused(
-                    code,
-                    registry=self.code,
-                    period=f"FY{cmd.fiscal_year}",
-                    reason=reason,
-                    source=SOURCE,
-                )
+        def refuse(reason: str) -> Refused:
             return Refused(
-                code,
+                "CMP-009",
                 registry=self.code,
                 operation="small and mid-size facility credit",
                 reason=reason,
@@ -191,11 +180,7 @@ class MetropolitanRegistry(ComplianceRegistry):
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             if cmd.business_date <= fiscal_year_end(cmd.fiscal_year):
-                raise refuse(
-                    f"the fiscal year ends on {fiscal_year_end(cmd.fiscal_year)}; "
-                    "reductions are credited after it",
-                    "CMP-005",
-                )
+                raise before_year_end(self.code, cmd.fiscal_year, "its reductions are credited")
             if cmd.energy_kl >= rules.threshold_kl:
                 raise refuse(
                     f"{cmd.facility} uses {cmd.energy_kl} kl a year, not below the "
