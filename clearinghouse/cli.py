@@ -26,6 +26,7 @@ examples:
   clearinghouse events --app REGISTRY_KR_ETS --limit 20
   clearinghouse events --transaction r1-cnkr-1
   clearinghouse checks                     the catalogue of check codes
+  clearinghouse jurisdictions              the registry adapters (docs/jurisdictions.md)
 
 Each registry and the clearinghouse keep their own event log; `events` shows
 them, `demo` prints a report computed from them. See docs/architecture.md.
@@ -97,6 +98,16 @@ def parser() -> argparse.ArgumentParser:
     fmt = cat.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="as docs/checks.md")
     fmt.add_argument("--json", action="store_true")
+
+    jur = sub.add_parser(
+        "jurisdictions",
+        help="list the standard registry adapters",
+        description="Every jurisdiction's registry adapter by its standard code, with its "
+        "Party, unit types and compliance periods. Stand one up in Python with "
+        "system.add_registry(adapters.catalogue.standard(CODE)); the rules, their "
+        "sources and assumptions are in docs/jurisdictions.md.",
+    )
+    jur.add_argument("--json", action="store_true")
     return p
 
 
@@ -105,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "checks":
             return _checks(args)
+        if args.command == "jurisdictions":
+            return _jurisdictions(args)
         store = StoreConfig.from_env(args.store, args.database_url)
         with EmbeddedSystem(store) as system:
             if args.command == "demo":
@@ -208,6 +221,21 @@ def _checks(args: argparse.Namespace) -> int:
     else:
         for c in checks.CATALOGUE.values():
             print(f"{c.code}  {c.title:<34} {c.template}")
+    return 0
+
+
+def _jurisdictions(args: argparse.Namespace) -> int:
+    from adapters.catalogue import describe
+
+    rows = describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        periods = r["periods"]
+        span = f"{periods[0]['id']} … {periods[-1]['id']}" if periods else "no periods"
+        units = ", ".join(r["unit_types"])
+        print(f"{r['code']:<9} {r['party']:<3} {r['name']:<38} {units:<24} {span}")
     return 0
 
 

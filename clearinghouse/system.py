@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.base import Receipt, RegistryApplication, RegistryConfig
+from adapters.catalogue import reopened
 from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.bus import InProcessBus, Relay
 from clearinghouse.commands import ConnectRegistry
@@ -62,9 +63,10 @@ class EmbeddedSystem:
 
     def reopen_registries(self) -> list[str]:
         """Open the registries the clearinghouse's log says are connected (for
-        tools that read a store they did not write, such as ``clearinghouse events``)."""
+        tools that read a store they did not write, such as ``clearinghouse events``),
+        each with its jurisdiction's adapter when it is a standard one."""
         for jurisdiction in fold(read(self.clearinghouse), Jurisdiction).values():
-            config = RegistryConfig(
+            config = reopened(
                 jurisdiction.code,
                 jurisdiction.name,
                 jurisdiction.party,

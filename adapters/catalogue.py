@@ -1,0 +1,79 @@
+"""Every registry adapter by its standard code: stand one up with one call.
+
+    system.add_registry(standard("KR_ETS"))
+    system.add_registry(standard("CN_HB", hubei_banking="text"))
+
+Options are passed to the jurisdiction's factory (see docs/jurisdictions.md for
+each one's options). Reopening a store (``EmbeddedSystem.reopen_registries``)
+uses the same catalogue, so a tool that only reads a store sees each registry
+with its native rules; a registry opened with non-default options is reopened
+with the defaults (its recorded events are unaffected: options change only what
+new commands decide).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from adapters.base import RegistryConfig
+from adapters.japan import jcm, jcm_japan, jcredit, saitama, tokyo
+from adapters.korea import k_ets
+from adapters.pilots import pilot
+from adapters.pilots.parameters import PILOTS
+
+Factory = Callable[..., RegistryConfig]
+
+FACTORIES: dict[str, Factory] = {
+    "KR_ETS": k_ets,
+    **{code: partial(pilot, code) for code in PILOTS},
+    "TOKYO": tokyo,
+    "SAITAMA": saitama,
+    "JCM_MN": jcm,
+    "JP_JCM": jcm_japan,
+    "J_CREDIT": jcredit,
+}
+
+
+def standard(code: str, **options: Any) -> RegistryConfig:
+    """The registry config of a known jurisdiction, by its standard code."""
+    try:
+        factory = FACTORIES[code]
+    except KeyError:
+        known = ", ".join(sorted(FACTORIES))
+        raise KeyError(f"no standard registry {code!r}; the catalogue has {known}") from None
+    return factory(**options)
+
+
+def reopened(code: str, name: str, party: str, unit_types: tuple[str, ...]) -> RegistryConfig:
+    """The config to reopen a connected registry with: the standard one when the
+    store's registry is that jurisdiction's (same Party and unit types), else a
+    plain registry with what the clearinghouse recorded."""
+    factory = FACTORIES.get(code)
+    if factory is not None:
+        config = factory()
+        if config.party == party and set(config.unit_types) == set(unit_types):
+            return config
+    return RegistryConfig(code, name, party, unit_types)
+
+
+def describe() -> list[dict[str, Any]]:
+    """One row per standard registry: code, name, Party, unit types, periods."""
+    rows = []
+    for code in FACTORIES:
+        config = standard(code)
+        periods = getattr(config.rules, "periods", ())
+        rows.append(
+            {
+                "code": config.code,
+                "name": config.name,
+                "party": config.party,
+                "unit_types": list(config.unit_types),
+                "periods": [
+                    {"id": p.id, "years": list(p.years), "surrender_by": p.surrender_by.isoformat()}
+                    for p in periods
+                ],
+            }
+        )
+    return rows
