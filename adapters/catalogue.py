@@ -4,11 +4,8 @@
     system.add_registry(standard("CN_HB", hubei_banking="text"))
 
 Options are passed to the jurisdiction's factory (see docs/jurisdictions.md for
-each one's options). Reopening a store (``EmbeddedSystem.reopen_registries``)
-uses the same catalogue, so a tool that only reads a store sees each registry
-with its native rules; a registry opened with non-default options is reopened
-with the defaults (its recorded events are unaffected: options change only what
-new commands decide).
+each one's options). The options are not recorded in the store: a process that
+reopens a store to run commands stands each registry up again the same way.
 """
 
 from __future__ import annotations
@@ -44,18 +41,6 @@ def standard(code: str, **options: Any) -> RegistryConfig:
         known = ", ".join(sorted(FACTORIES))
         raise KeyError(f"no standard registry {code!r}; the catalogue has {known}") from None
     return factory(**options)
-
-
-def reopened(code: str, name: str, party: str, unit_types: tuple[str, ...]) -> RegistryConfig:
-    """The config to reopen a connected registry with: the standard one when the
-    store's registry is that jurisdiction's (same Party and unit types), else a
-    plain registry with what the clearinghouse recorded."""
-    factory = FACTORIES.get(code)
-    if factory is not None:
-        config = factory()
-        if config.party == party and set(config.unit_types) == set(unit_types):
-            return config
-    return RegistryConfig(code, name, party, unit_types)
 
 
 def describe() -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.base import Receipt, RegistryApplication, RegistryConfig
-from adapters.catalogue import reopened
 from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.bus import InProcessBus, Relay
 from clearinghouse.commands import ConnectRegistry
@@ -63,10 +62,13 @@ class EmbeddedSystem:
 
     def reopen_registries(self) -> list[str]:
         """Open the registries the clearinghouse's log says are connected (for
-        tools that read a store they did not write, such as ``clearinghouse events``),
-        each with its jurisdiction's adapter when it is a standard one."""
+        tools that read a store they did not write, such as ``clearinghouse events``).
+
+        They open as plain registries: enough to read every log, and opening one
+        writes nothing. A process that runs a jurisdiction's commands stands it up
+        with its adapter (``adapters.catalogue.standard``)."""
         for jurisdiction in fold(read(self.clearinghouse), Jurisdiction).values():
-            config = reopened(
+            config = RegistryConfig(
                 jurisdiction.code,
                 jurisdiction.name,
                 jurisdiction.party,
