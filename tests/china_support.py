@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.china import cn_ets
+from adapters.china import ccer, cn_ets
+from adapters.china.ccer import CCERRegistry
 from adapters.china.registry import ChinaNationalRegistry
 from clearinghouse.system import EmbeddedSystem
 
@@ -17,13 +18,26 @@ CN_NDC = {
 }
 
 
-def china(**options: Any) -> tuple[EmbeddedSystem, ChinaNationalRegistry, None]:
-    """A system with Party CN and CN_ETS (``cn_ets(**options)``)."""
+def china(**options: Any) -> tuple[EmbeddedSystem, ChinaNationalRegistry, CCERRegistry]:
+    """A system with CN_ETS (``cn_ets(**options)``), CCER and the domestic link."""
     s = EmbeddedSystem()
     s.clearinghouse.register_party({"code": "CN", "name": "China", "ndc": CN_NDC})
     national = s.add_registry(cn_ets(**options))
-    assert isinstance(national, ChinaNationalRegistry)
-    return s, national, None
+    offsets = s.add_registry(ccer())
+    assert isinstance(national, ChinaNationalRegistry) and isinstance(offsets, CCERRegistry)
+    # CCER reaches the national ETS only through offsetting (china-ets.md L83, L87,
+    # L376): a domestic link, same Party, not authorized (no corresponding adjustment)
+    s.clearinghouse.conclude_agreement(
+        {
+            "code": "CN_CCER_OFFSETS",
+            "jurisdictions": ["CCER", "CN_ETS"],
+            "directions": [
+                {"source": "CCER", "destination": "CN_ETS", "unit_types": ["CCER", "CCER_2012"]}
+            ],
+            "effective_from": "2012-01-01",
+        }
+    )
+    return s, national, offsets
 
 
 def register(

@@ -6,6 +6,7 @@ Stand them up with one call each: ``system.add_registry(cn_ets())`` and
 and the EDF report it digests (seed ``004``, lines ``L…``).
 """
 
+from adapters.china.ccer import ccer
 from adapters.china.national import cn_ets
 
-__all__ = ["cn_ets"]
+__all__ = ["ccer", "cn_ets"]
