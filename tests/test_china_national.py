@@ -146,6 +146,14 @@ def test_over_allocation_is_recovered_ex_post() -> None:
     recovered = allocate(s, "FIN-23", "HUANENG", 2023, "final")
     assert (recovered.kind, recovered.quantity) == ("recovery", 223_000)
     assert held(r, "HUANENG") == 477_000 and held(r, "RECOVERY") == 223_000
+    # the same chain backwards: entity → province → MEE → recovered (L470–500)
+    hops = [r.transaction(f"FIN-23:hop{n}", "internal") for n in (1, 2, 3)]
+    assert [(h.details["account"], h.details["to_account"]) for h in hops if h] == [
+        ("HUANENG", "PROV-GD"),
+        ("PROV-GD", "MEE"),
+        ("MEE", "RECOVERY"),
+    ]
+    assert held(r, "PROV-GD") == 0 and held(r, "MEE") == 0
     c = r.conservation()
     assert (c.issued, c.recovered, c.holdings, c.balanced) == (700_000, 223_000, 477_000, True)
 
