@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from adapters.base import RegistryConfig
 from adapters.china.ccer import METHODOLOGIES, CCERRegistry
 from clearinghouse.checks import Refused
 from clearinghouse.system import EmbeddedSystem
@@ -216,3 +217,56 @@ def test_legacy_ccers_count_until_31_december_2024_and_not_after(cn: Any) -> Non
     assert new.state == "completed"
     # CN_ETS's conservation check counts its own CEAs only, not the CCERs it received
     assert r.conservation().balanced
+
+
+@covers("CMP-004", "CMP-009")
+def test_only_ccers_of_the_ccer_registry_reach_and_count_in_the_national_ets() -> None:
+    # CCER is the national ETS's only link (L83, L87, L376): units called "CCER" from
+    # another registry are refused at import; in the export scenario they may arrive,
+    # but do not count as offsets (L162)
+    for allow_export in (False, True):
+        s, r, _c = china(allow_export=allow_export)
+        other = s.add_registry(RegistryConfig("OTHER", "Another registry", "CN", ("CCER",)))
+        other.open_account({"account": "SELLER", "holder": "Seller"})
+        register(r, "HUANENG")
+        verify(r, "HUANENG", 2024, 1_000_000)
+        s.clearinghouse.conclude_agreement(
+            {
+                "code": "OTHER_CN",
+                "jurisdictions": ["OTHER", "CN_ETS"],
+                "directions": [
+                    {"source": "OTHER", "destination": "CN_ETS", "unit_types": ["CCER"]}
+                ],
+                "effective_from": "2024-01-01",
+            }
+        )
+        minted = {
+            "transaction_id": "M1",
+            "account": "SELLER",
+            "unit_type": "CCER",
+            "vintage": 2024,
+            "quantity": 1_000,
+            "business_date": "2025-01-05",
+        }
+        assert s.do("OTHER", "issue", minted).state == "completed"
+        sent = s.do(
+            "OTHER",
+            "transfer_abroad",
+            {
+                "transaction_id": "X1",
+                "account": "SELLER",
+                "to_registry": "CN_ETS",
+                "to_account": "HUANENG",
+                "quantity": 1_000,
+                "business_date": "2025-02-01",
+            },
+        )
+        if not allow_export:
+            assert (sent.state, sent.code) == ("returned", "CMP-009")
+            assert held(other, "SELLER", "CCER") == 1_000 and held(r, "HUANENG", "CCER") == 0
+            continue
+        assert sent.state == "completed"
+        before = holdings(r)
+        refused = comply(s, "S1", "HUANENG", "CN4", "2025-06-30", quantity=1_000, unit_type="CCER")
+        assert refused.code == "CMP-004" and "CCER registry" in (refused.reason or "")
+        assert holdings(r) == before
