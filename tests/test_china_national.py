@@ -91,6 +91,7 @@ def test_mrv_only_sectors_report_but_surrender_nothing() -> None:
     assert holdings(r) == before
     [result] = r.close_period({"period": "CN4", "business_date": "2026-01-05"})
     assert (result["obligation"], result["shortfall"], result["compliant"]) == (0, 0, True)
+    assert (result["fine"], result["penalty_basis"]) == ("0", "no shortfall")
 
 
 # -- allocation (L159, L256–292) ------------------------------------------------------------
@@ -298,6 +299,17 @@ def test_issuance_and_surrender_follow_the_mee_province_entity_chain() -> None:
         ("PROV-HB", "MEE"),
         ("MEE", "SURRENDER"),
     ]
+    # CEAs come only from allocation: the plain issue command is refused
+    before = holdings(r)
+    minted = {
+        "transaction_id": "MINT",
+        "account": "HUANENG",
+        "unit_type": "CEA",
+        "vintage": 2023,
+        "quantity": 1,
+        "business_date": "2024-01-05",
+    }
+    assert s.do("CN_ETS", "issue", minted).code == "CMP-009" and holdings(r) == before
     c = r.conservation()
     assert (c.issued, c.recovered, c.ended, c.holdings) == (700_000, 0, 600_000, 100_000)
     assert c.balanced and held(r, "HUANENG") == 100_000

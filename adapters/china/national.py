@@ -378,7 +378,9 @@ class ChinaNationalRules(ComplianceRules):
                 entity=entity.entity,
                 reason=f"{error} ({policy.source})",
             ) from error
-        if policy.kind == "fixed":
+        if facts.shortfall == 0:
+            basis = "no shortfall"
+        elif policy.kind == "fixed":
             basis = f"fixed fine CNY {point} within 20,000–30,000 ({policy.source})"
         else:
             basis = (

@@ -9,11 +9,13 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from adapters.base import Receipt
 from adapters.china.market import MarketCloses, PublishClose, closes_id
 from adapters.compliance_commands import Allocate
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.transactions import RegistryTransaction
-from clearinghouse.commands import validate
+from clearinghouse.checks import Refused
+from clearinghouse.commands import Issue, validate
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.units import Block
 
@@ -66,3 +68,19 @@ class ChinaNationalRegistry(ComplianceRegistry):
             )
         entity.allocate(cmd.year, cmd.stage, delta, cmd.transaction_id, basis)
         return blocks, {"account": entity.account, "to_account": recovery}
+
+    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
+        """CEAs are issued only as allocations, down the MEE → province → entity
+        chain (L159, L470–500): the framework's plain issue is refused."""
+        cmd = validate(Issue, data)
+
+        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            raise Refused(
+                "CMP-009",
+                registry=self.code,
+                operation="issuance outside allocation",
+                reason="CEAs are allocated free to covered entities (use allocate)",
+                source="china-ets.md, L159, L254, L470–500",
+            )
+
+        return self._decide_and_record("issuance", cmd, decide)
