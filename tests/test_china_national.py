@@ -343,8 +343,8 @@ def sell_200000_net(s: EmbeddedSystem, r: Any) -> None:
     verify(r, "BUYER", 2022, 1_000_000)
     allocate(s, "PRE-S", "SELLER", 2023, "pre")
     allocate(s, "PRE-B", "BUYER", 2023, "pre")
-    assert trade(s, "T1", "SELLER", "BUYER", 250_000, "2023-06-01").state == "completed"
-    assert trade(s, "T2", "BUYER", "SELLER", 50_000, "2023-07-01").state == "completed"
+    assert trade(s, "T1", "SELLER", "BUYER", 250_000, "2023-06-01", price="60").state == "completed"
+    assert trade(s, "T2", "BUYER", "SELLER", 50_000, "2023-07-01", price="62").state == "completed"
     verify(r, "SELLER", 2023, 100_000)
     verify(r, "BUYER", 2023, 900_000)
     assert comply(s, "S-S", "SELLER", "CN3", "2024-11-30", quantity=100_000).state == "completed"
@@ -512,6 +512,28 @@ def test_listing_trades_within_10_percent_and_block_trades_within_30_percent() -
     assert trade(s, "B2", "SELLER", "BUYER", 100_000, day, price="117").state == "completed"
     assert trade(s, "B3", "SELLER", "BUYER", 100_000, day, price="63").state == "completed"
     assert held(r, "BUYER") == 299_999
+
+
+@covers("CMP-009")
+def test_only_covered_entities_trade_and_only_on_the_exchange() -> None:
+    # only covered entities open accounts and trade (L410); no OTC: all trades are
+    # made on the exchange (L416), so a transfer without a price is refused
+    s, r, _c = china()
+    register(r, "SELLER")
+    register(r, "BUYER")
+    register(r, "CHEMCO", emissions=30_000, sector="chemicals", category=None, province=None)
+    verify(r, "SELLER", 2023, 1_000_000)
+    allocate(s, "PRE-24", "SELLER", 2024, "pre")
+    before = holdings(r)
+    otc = trade(s, "T1", "SELLER", "BUYER", 1_000, "2024-06-04")
+    assert otc.code == "CMP-009" and "L416" in (otc.reason or "")
+    mrv = trade(s, "T2", "SELLER", "CHEMCO", 1_000, "2024-06-04", price="90")
+    assert mrv.code == "CMP-009" and "L410" in (mrv.reason or "")
+    with pytest.raises(Refused) as account:
+        r.open_account({"account": "FUND", "holder": "An investment fund"})
+    assert account.value.code == "CMP-009" and r.account("FUND") is None
+    assert holdings(r) == before
+    assert trade(s, "T3", "SELLER", "BUYER", 1_000, "2024-06-04", price="90").state == "completed"
 
 
 # -- borders (L400) -------------------------------------------------------------------------

@@ -410,8 +410,32 @@ class ChinaNationalRules(ComplianceRules):
             )
         if op.kind == "import":
             self._check_import(op)
-        if op.kind == "transfer" and op.price is not None:
-            self._check_price(op, registry)
+        if op.kind == "transfer":
+            self._check_trade(op, registry)
+
+    def _check_trade(self, op: Operation, registry: RegistryApplication) -> None:
+        """Only covered entities hold accounts and trade (L410); no OTC trades:
+        every trade is made on the exchange, at a price (L416); and the price
+        must fall in the mode's band (L420–434)."""
+
+        def refuse(reason: str, lines: str) -> None:
+            raise Refused(
+                "CMP-009",
+                registry=self.jurisdiction,
+                operation=f"transfer from {op.account} to {op.counterparty}",
+                reason=reason,
+                source=f"china-ets.md, {lines}",
+            )
+
+        if not isinstance(registry, ChinaNationalRegistry):
+            return
+        for side in (op.account, op.counterparty):
+            entity = registry.entity(side) if side is not None else None
+            if entity is None or entity.sector in MRV_ONLY:
+                refuse(f"{side} is not a covered entity; only covered entities trade", "L410")
+        if op.price is None:
+            refuse("no OTC trades: every trade is made on the exchange, at a price", "L416")
+        self._check_price(op, registry)
 
     def _check_import(self, op: Operation) -> None:
         offsets = {CCER, CCER_2012}
@@ -430,8 +454,8 @@ class ChinaNationalRules(ComplianceRules):
                 source="china-ets.md, L83, L400",
             )
 
-    def _check_price(self, op: Operation, registry: RegistryApplication) -> None:
-        if not isinstance(registry, ChinaNationalRegistry) or op.price is None:
+    def _check_price(self, op: Operation, registry: ChinaNationalRegistry) -> None:
+        if op.price is None:
             return
         previous = registry.previous_close(op.business_date)
         if previous is None:

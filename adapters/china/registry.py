@@ -15,7 +15,7 @@ from adapters.compliance_commands import Allocate
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
-from clearinghouse.commands import Issue, validate
+from clearinghouse.commands import Issue, OpenAccount, validate
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.units import Block
 
@@ -68,6 +68,18 @@ class ChinaNationalRegistry(ComplianceRegistry):
             )
         entity.allocate(cmd.year, cmd.stage, delta, cmd.transaction_id, basis)
         return blocks, {"account": entity.account, "to_account": recovery}
+
+    def open_account(self, data: OpenAccount | dict[str, Any]) -> None:
+        """Only covered entities have accounts (L410): they are opened by
+        registering the entity; the authorities' accounts open with the registry."""
+        cmd = validate(OpenAccount, data)
+        raise Refused(
+            "CMP-009",
+            registry=self.code,
+            operation=f"opening of account {cmd.account}",
+            reason="only covered entities open accounts (register the entity)",
+            source="china-ets.md, L410",
+        )
 
     def issue(self, data: Issue | dict[str, Any]) -> Receipt:
         """CEAs are issued only as allocations, down the MEE → province → entity
