@@ -127,10 +127,3 @@ CYCLES: tuple[Cycle, ...] = (
         fine=_MULTIPLE,
     ),
 )
-
-
-def cycle_of_year(year: int, cycles: tuple[Cycle, ...] = CYCLES) -> Cycle | None:
-    for c in cycles:
-        if year in c.period.years:
-            return c
-    return None
