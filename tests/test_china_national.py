@@ -6,6 +6,7 @@ lines ``L…``. Every refusal test also proves nothing changed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -171,6 +172,19 @@ def test_coal_unit_below_80_percent_of_verified_is_raised_to_80_percent() -> Non
     register(r, "COALCO")
     verify(r, "COALCO", 2023, 1_590_000, electricity_mwh=1_400_000)
     assert allocate(s, "FIN-23", "COALCO", 2023, "final").quantity == 1_272_000
+
+
+def test_per_cycle_parameters_are_replaceable() -> None:
+    # the coal floor applies in cycles 3–4 (L166); a user may apply it to cycle 2 too
+    cn2_floor = replace(CN2, coal_floor=Fraction(4, 5))
+    s, r, _c = china(benchmarks=TEST_BENCHMARKS_2021_2022, cycles=(CN1, cn2_floor, CN3, CN4))
+    register(r, "COALCO")
+    verify(r, "COALCO", 2021, 1_590_000, electricity_mwh=1_400_000)
+    assert allocate(s, "FIN-21", "COALCO", 2021, "final").quantity == 1_272_000
+    s2, r2, _c2 = china(benchmarks=TEST_BENCHMARKS_2021_2022)
+    register(r2, "COALCO")
+    verify(r2, "COALCO", 2021, 1_590_000, electricity_mwh=1_400_000)
+    assert allocate(s2, "FIN-21", "COALCO", 2021, "final").quantity == 1_113_000
 
 
 def test_gas_unit_is_topped_up_to_verified_emissions_in_cycles_3_and_4() -> None:

@@ -490,6 +490,7 @@ def cn_ets(
     above_carry_over_limit: AboveLimit = "unusable",
     ccer_registry: str = "CCER",
     allow_export: bool = False,
+    cycles: tuple[Cycle, ...] = CYCLES,
 ) -> RegistryConfig:
     """A national ETS registry, ready for ``system.add_registry(cn_ets())``.
 
@@ -497,8 +498,8 @@ def cn_ets(
     the point within the documented ranges; ``net_sales_vintages`` overrides the
     net-sales window of a cycle's carry-over limit (``{"CN3": (2019, ..., 2023)}``,
     L453); ``allow_export`` is the hypothetical scenario in which CEAs may cross
-    a border (L400)."""
-    cycles = CYCLES
+    a border (L400); ``cycles`` replaces the per-cycle parameters wholesale
+    (e.g. ``dataclasses.replace`` a cycle to apply the coal floor earlier)."""
     if net_sales_vintages:
         cycles = tuple(
             replace(
