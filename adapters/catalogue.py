@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from adapters.base import RegistryConfig
+from adapters.china import ccer, cn_ets
 from adapters.japan import jcm, jcm_japan, jcredit, saitama, tokyo
 from adapters.korea import k_ets
 from adapters.pilots import pilot
@@ -23,6 +24,8 @@ from adapters.pilots.parameters import PILOTS
 Factory = Callable[..., RegistryConfig]
 
 FACTORIES: dict[str, Factory] = {
+    "CN_ETS": cn_ets,
+    "CCER": ccer,
     "KR_ETS": k_ets,
     **{code: partial(pilot, code) for code in PILOTS},
     "TOKYO": tokyo,

@@ -20,6 +20,7 @@ from adapters.base import BASE_KINDS, Operation, Receipt, RegistryApplication, R
 from adapters.compliance import (
     ComplianceRules,
     CoveredEntity,
+    Period,
     PeriodFacts,
     Roster,
     entities_roster_id,
@@ -300,19 +301,8 @@ class ComplianceRegistry(RegistryApplication):
             if offsets:
                 self.rules.check_offsets(entity, offsets, cmd.business_date)
                 self._check_offset_limit(entity, period.id, sum(b.count for b in offsets))
-            order = [p.id for p in self.rules.periods]
-            earlier = [
-                b
-                for b in allowances
-                if (p := self.rules.period_of(b.vintage)) is None
-                or order.index(p.id) < order.index(period.id)
-            ]
-            later = [
-                b
-                for b in allowances
-                if (p := self.rules.period_of(b.vintage)) is not None
-                and order.index(p.id) > order.index(period.id)
-            ]
+            earlier = [b for b in allowances if self._relative(b.vintage, period) < 0]
+            later = [b for b in allowances if self._relative(b.vintage, period) > 0]
             if earlier:
                 self.rules.check_banking(entity, period, earlier, cmd.business_date)
             if later:
@@ -420,6 +410,17 @@ class ComplianceRegistry(RegistryApplication):
             reason=reason,
             source=period.source or "docs/jurisdictions.md",
         )
+
+    def _relative(self, vintage: int, period: Period) -> int:
+        """-1, 0 or 1: a vintage of an earlier period (banked), this one, or a later
+        one (borrowed). A vintage in no period compares by year."""
+        order = [p.id for p in self.rules.periods]
+        home = self.rules.period_of(vintage)
+        if home is not None:
+            return (order.index(home.id) > order.index(period.id)) - (
+                order.index(home.id) < order.index(period.id)
+            )
+        return (vintage > period.last) - (vintage < period.first)
 
     def _check_offset_limit(self, entity: CoveredEntity, period_id: str, quantity: int) -> None:
         period = self.rules.period(period_id)

@@ -415,3 +415,29 @@ def test_native_market_rules_see_the_price_and_quantity_of_a_trade(toy: Any) -> 
     big = s.do("TOY", "transfer", {"transaction_id": "T2", "quantity": 5_001, **trade})
     assert (dear.code, big.code) == ("MKT-001", "MKT-002")
     assert held(r, "PLANT") == 9_000 and held(r, "MILL") == 0
+
+
+@covers("CMP-008")
+def test_an_allowance_dated_after_every_period_is_borrowing_not_banking(toy: Any) -> None:
+    """Found while building the China adapter: a vintage after every period was
+    taken for banking, so check_borrowing never saw it."""
+    s, r = toy
+    future = {
+        "transaction_id": "F",
+        "account": "PLANT",
+        "unit_type": "TA",
+        "vintage": 2030,  # the toy's periods end in 2023
+        "quantity": 100,
+        "business_date": "2023-05-01",
+    }
+    assert s.do("TOY", "issue", future).state == "completed"
+    surrender = {
+        "transaction_id": "S",
+        "entity": "PLANT",
+        "period": "P2",
+        "quantity": 100,
+        "business_date": "2024-05-01",
+    }
+    # the toy forbids borrowing (the default check_borrowing)
+    assert s.do("TOY", "comply", surrender).code == "CMP-008"
+    assert held(r, "PLANT") == 100
