@@ -231,11 +231,12 @@ def _jurisdictions(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    width = max(len(r["name"]) for r in rows)
     for r in rows:
         periods = r["periods"]
         span = f"{periods[0]['id']} … {periods[-1]['id']}" if periods else "no periods"
         units = ", ".join(r["unit_types"])
-        print(f"{r['code']:<9} {r['party']:<3} {r['name']:<38} {units:<24} {span}")
+        print(f"{r['code']:<9} {r['party']:<3} {r['name']:<{width}}  {units:<24} {span}")
     return 0
 
 
