@@ -311,7 +311,8 @@ class ComplianceRules(NativeRules):
     # -- coverage and allocation ---------------------------------------------------------------
 
     def check_coverage(self, sector: str, emissions: int, attributes: dict[str, Any]) -> None:
-        """Refuse (CMP-001) an entity the system does not cover."""
+        """Refuse (CMP-001) an entity the system does not cover. ``attributes["name"]``
+        is the entity's id unless the registration's attributes name it otherwise."""
 
     def allocation(self, entity: CoveredEntity, year: int, stage: str) -> Allocation:
         """The total free allocation ``entity`` is due for ``year`` after ``stage``."""

@@ -137,7 +137,8 @@ class ComplianceRegistry(RegistryApplication):
     def register_entity(self, data: RegisterEntity | dict[str, Any]) -> CoveredEntity:
         """Register a covered entity (refused below the coverage threshold: CMP-001)."""
         cmd = validate(RegisterEntity, data)
-        self.rules.check_coverage(cmd.sector, cmd.emissions, cmd.attributes)
+        # "name" lets a refusal name the entity (rules see attributes only)
+        self.rules.check_coverage(cmd.sector, cmd.emissions, {"name": cmd.entity, **cmd.attributes})
 
         def work(uow: UnitOfWork) -> CoveredEntity:
             found = uow.get(CoveredEntity, entity_id(self.code, cmd.entity))
