@@ -308,6 +308,7 @@ class ComplianceRegistry(RegistryApplication):
                 self.rules.check_banking(entity, period, earlier, cmd.business_date)
             if later:
                 self.rules.check_borrowing(entity, period, later, cmd.business_date)
+            self._check_surrender(uow, entity, period, blocks)
             self._check_rules(
                 uow, "surrender", source, blocks, cmd.business_date, purpose="compliance"
             )
@@ -411,6 +412,13 @@ class ComplianceRegistry(RegistryApplication):
             reason=reason,
             source=period.source or "docs/jurisdictions.md",
         )
+
+    def _check_surrender(
+        self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
+    ) -> None:
+        """A jurisdiction's surrender checks that need more than the rules' hooks see
+        (e.g. the blocks of the entity's earlier surrenders), inside the decision's
+        unit of work so a concurrent surrender conflicts instead of passing both."""
 
     def _relative(self, vintage: int, period: Period) -> int:
         """-1, 0 or 1: a vintage of an earlier period (banked), this one, or a later

@@ -11,8 +11,8 @@
   it both active.
 * :meth:`KoreaRegistry.review_market`: the Allocation Committee's review of the
   stabilisation triggers (:mod:`adapters.korea.stabilisation`), recorded.
-* :meth:`KoreaRegistry.comply` gives the rules the entity's surrender history by
-  unit, inside the surrender's decision, for two limits that need it: the
+* :meth:`KoreaRegistry._check_surrender` gives the rules the entity's surrender
+  history by unit, inside the surrender's decision, for two limits that need it: the
   international part of the offset limit and the carry-over (banking) limit set
   when a year closes (:meth:`KetsRules.check_international`,
   :meth:`KetsRules.check_carry_over`).
@@ -20,15 +20,13 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from adapters.base import Operation, Receipt
-from adapters.compliance import CoveredEntity
-from adapters.compliance_commands import ComplianceSurrender
+from adapters.base import Receipt
+from adapters.compliance import CoveredEntity, Period
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.korea.auction import Bid, clear
 from adapters.korea.commands import ConvertOffsets, HoldAuction, ReviewMarket
@@ -43,12 +41,6 @@ from clearinghouse.participant import UnitOfWork
 from clearinghouse.units import Block
 
 AUCTION_ACCOUNT = "AUCTION"
-
-#: (entity, period) of the compliance surrender being decided in this context:
-#: the framework's operation hook does not carry the period, and the limits
-#: below must be checked inside the decision's unit of work (so a concurrent
-#: surrender conflicts on the entity's version instead of passing both checks)
-_SURRENDER: ContextVar[tuple[str, str] | None] = ContextVar("kets_surrender", default=None)
 
 
 def auction_book_id(registry: str, year: int) -> UUID:
@@ -290,26 +282,13 @@ class KoreaRegistry(ComplianceRegistry):
 
     # -- compliance: the limits that need the surrender history ------------------------------
 
-    def comply(self, data: ComplianceSurrender | dict[str, Any]) -> Receipt:
-        """The framework's compliance surrender; the K-ETS limits that need the
-        entity's surrender history run inside its decision (:meth:`_native`)."""
-        cmd = validate(ComplianceSurrender, data)
-        token = _SURRENDER.set((cmd.entity, cmd.period))
-        try:
-            return super().comply(cmd)
-        finally:
-            _SURRENDER.reset(token)
-
-    def _native(self, uow: UnitOfWork, op: Operation) -> None:
-        super()._native(uow, op)
-        surrender = _SURRENDER.get()
-        if op.kind != "surrender" or op.purpose != "compliance" or surrender is None:
-            return
-        entity = self._entity(uow, surrender[0])
-        period = self.rules.period(surrender[1])
+    def _check_surrender(
+        self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
+    ) -> None:
+        """The K-ETS limits that need the entity's surrender history by block."""
         history = self._surrender_history(uow, entity)
-        self.rules.check_international(entity, period, list(op.blocks), history)
-        self.rules.check_carry_over(entity, period, list(op.blocks), history)
+        self.rules.check_international(entity, period, blocks, history)
+        self.rules.check_carry_over(entity, period, blocks, history)
 
     def _surrender_history(self, uow: UnitOfWork, entity: CoveredEntity) -> list[tuple[str, Block]]:
         """(period, block) for every block ``entity`` surrendered and was not refused."""
