@@ -1075,6 +1075,10 @@ def test_snapshot_sees_every_kind_of_change(w: World) -> None:
 # -- the catalogue is covered --------------------------------------------------------------
 
 
+# Check families tested in modules of their own register through ``covers`` too.
+import tests.test_article6_checks  # noqa: E402, F401
+
+
 def test_every_check_in_the_catalogue_has_a_test() -> None:
     """A new check code without a test here fails the suite."""
     missing = sorted(set(CATALOGUE) - COVERED)
