@@ -100,8 +100,12 @@ def write_xlsx(path: Path | str, tables: Tables) -> None:
     ):
         sheet = book.create_sheet(SHEETS[key])
         sheet.append(list(columns))
-        for row in rows:
-            sheet.append([_xlsx_value(v) for v in row.cells(columns)])
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row.cells(columns), start=1):
+                cell = sheet.cell(row=r, column=c, value=_xlsx_value(value))
+                if isinstance(value, str) and value.startswith("="):
+                    # text, never a formula: "=0" stays "=0" (and no formula injection)
+                    cell.data_type = "s"
     book.save(str(path))
 
 

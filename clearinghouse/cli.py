@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from clearinghouse import checks
+from clearinghouse import checks, cli_article6
 from clearinghouse.commands import InvalidInput
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -26,6 +26,7 @@ examples:
   clearinghouse events --app REGISTRY_KR_ETS --limit 20
   clearinghouse events --transaction r1-cnkr-1
   clearinghouse checks                     the catalogue of check codes
+  clearinghouse article6 --help            Article 6 accounting: AEF, Table 4, variants
 
 Each registry and the clearinghouse keep their own event log; `events` shows
 them, `demo` prints a report computed from them. See docs/architecture.md.
@@ -97,6 +98,8 @@ def parser() -> argparse.ArgumentParser:
     fmt = cat.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="as docs/checks.md")
     fmt.add_argument("--json", action="store_true")
+
+    cli_article6.add_parser(sub, _store_options)
     return p
 
 
@@ -105,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "checks":
             return _checks(args)
+        if args.command == "article6":
+            return cli_article6.run(args)
         store = StoreConfig.from_env(args.store, args.database_url)
         with EmbeddedSystem(store) as system:
             if args.command == "demo":
