@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-projections clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## end-to-end transfers/s next to the raw eventsourcing append rate
 	$(BIN)/python -m bench.transfers
+
+bench-projections: $(STAMP)  ## rebuild the Article 6 projections from 1M events, next to the raw scan rate
+	$(BIN)/python -m bench.projections
 
 clean:
 	rm -rf $(VENV) clearinghouse-store .pytest_cache .mypy_cache .ruff_cache

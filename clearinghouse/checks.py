@@ -40,6 +40,7 @@ FAMILIES = {
     "INP": "input",
     "CMP": "compliance (native rules of a jurisdiction)",
     "MKT": "market rules (native trading and stabilisation rules)",
+    "ART": "Article 6 accounting and reporting",
 }
 
 _ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
@@ -341,6 +342,73 @@ CATALOGUE: dict[str, Check] = {
         #
         # -- native: Japan (add Tokyo, Saitama, JCM, J-Credit codes below this line) --
         # -- end of Japan native codes --
+        # -- Article 6 accounting and reporting (issue #4) --------------------
+        Check(
+            "ART-001",
+            "ART",
+            "method does not fit the NDC",
+            "{party}'s {ndc} NDC cannot use the {method} method of corresponding "
+            "adjustment; it may use {allowed}.",
+            "reference/linkage-and-article6.md L18 (methods 7(a)(i), 7(a)(ii), 7(b))",
+        ),
+        Check(
+            "ART-002",
+            "ART",
+            "listing: serial number unreadable",
+            "Row {row}: serial number {serial!r} cannot be read ({reason}).",
+            "shared/data/README.md (serial_number: GS last two fields, Verra second and third)",
+        ),
+        Check(
+            "ART-003",
+            "ART",
+            "listing: bad volume",
+            "Row {row}: volume {volume!r} {reason}.",
+            "shared/data/README.md (volume = width of the serial range); "
+            + _ITL
+            + " (UK ETS 3008: quantity must be a positive integer)",
+        ),
+        Check(
+            "ART-004",
+            "ART",
+            "listing: unknown first-transfer definition",
+            "Row {row}: first transfer definition {value!r} is not one of {allowed}.",
+            "reference/linkage-and-article6.md L19; shared/data/README.md",
+        ),
+        Check(
+            "ART-005",
+            "ART",
+            "listing: bad field",
+            "Row {row}: {field} {value!r}: {reason}.",
+            "shared/data/README.md (the listing's columns)",
+        ),
+        Check(
+            "ART-006",
+            "ART",
+            "AEF file unreadable",
+            "AEF file {file}: {reason}.",
+            "reference/registries-and-reporting.md L7-8 (AEF Tables 2 and 3, official columns)",
+        ),
+        Check(
+            "ART-007",
+            "ART",
+            "AEF row invalid",
+            "AEF file {file}, row {row}: {reason}.",
+            "reference/registries-and-reporting.md L7-9 (AEF columns, action types)",
+        ),
+        Check(
+            "ART-008",
+            "ART",
+            "Party file invalid",
+            "Party file {file}: {reason}.",
+            "issue #4, item 4 (the Party file's fields)",
+        ),
+        Check(
+            "ART-009",
+            "ART",
+            "rule set invalid",
+            "Rule set {file}: {reason}.",
+            "issue #4, item 5; reference/linkage-and-article6.md L23-41 (variants)",
+        ),
     ]
 }
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from clearinghouse import checks
+from clearinghouse import checks, cli_article6
 from clearinghouse.commands import InvalidInput
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -27,6 +27,7 @@ examples:
   clearinghouse events --transaction r1-cnkr-1
   clearinghouse checks                     the catalogue of check codes
   clearinghouse jurisdictions              the registry adapters (docs/jurisdictions.md)
+  clearinghouse article6 --help            Article 6 accounting: AEF, Table 4, variants
 
 Each registry and the clearinghouse keep their own event log; `events` shows
 them, `demo` prints a report computed from them. See docs/architecture.md.
@@ -108,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
         "sources and assumptions are in docs/jurisdictions.md.",
     )
     jur.add_argument("--json", action="store_true")
+    cli_article6.add_parser(sub, _store_options)
     return p
 
 
@@ -118,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _checks(args)
         if args.command == "jurisdictions":
             return _jurisdictions(args)
+        if args.command == "article6":
+            return cli_article6.run(args)
         store = StoreConfig.from_env(args.store, args.database_url)
         with EmbeddedSystem(store) as system:
             if args.command == "demo":

@@ -17,6 +17,7 @@ log alone, that nothing got through: an auditor need not trust the clearing code
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ class Violation:
     party: str | None
     positions: tuple[int, ...]
     detail: str
+    events: tuple[str, ...] = ()  # the event at each position, e.g. UnitLedger.Issued
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,110 +42,177 @@ class Violation:
             "block": self.block,
             "party": self.party,
             "positions": list(self.positions),
+            "events": list(self.events),
             "detail": self.detail,
         }
 
 
 @dataclass
 class _Spans:
-    """Serial ranges seen so far in one serial space, with the position of each."""
+    """Serials seen so far in one serial space, as disjoint sorted ranges, each
+    with the log position that first covered it (bisect: a long log stays fast)."""
 
-    spans: list[tuple[Block, int]] = field(default_factory=list)
+    firsts: list[int] = field(default_factory=list)
+    spans: list[tuple[int, int, int]] = field(default_factory=list)  # first, last, position
+
+    def _start(self, first: int) -> int:
+        i = bisect_right(self.firsts, first)
+        return i - 1 if i > 0 and self.spans[i - 1][1] >= first else i
 
     def clash(self, block: Block) -> int | None:
-        for seen, position in self.spans:
-            if seen.overlaps(block):
-                return position
+        i = self._start(block.first)
+        if i < len(self.spans) and self.spans[i][0] <= block.last:
+            return self.spans[i][2]
         return None
 
+    def covers(self, block: Block) -> bool:
+        """Whether every serial of ``block`` has been seen."""
+        i = self._start(block.first)
+        cursor = block.first
+        while i < len(self.spans) and self.spans[i][0] <= cursor:
+            cursor = max(cursor, self.spans[i][1] + 1)
+            if cursor > block.last:
+                return True
+            i += 1
+        return False
+
     def add(self, block: Block, position: int) -> None:
-        self.spans.append((block, position))
-
-
-def _covered(block: Block, cover: list[Block]) -> bool:
-    """Whether every serial of ``block`` lies in some block of ``cover``."""
-    remaining = [block]
-    for c in cover:
-        nxt: list[Block] = []
-        for r in remaining:
-            part = r.intersection(c)
-            nxt += r.minus(part) if part else [r]
-        remaining = nxt
-        if not remaining:
-            return True
-    return not remaining
+        """Cover ``block``'s serials not yet covered (covered ones keep their position)."""
+        i = self._start(block.first)
+        cursor = block.first
+        new: list[tuple[int, int, int]] = []
+        while i < len(self.spans) and self.spans[i][0] <= block.last:
+            first, last, _ = self.spans[i]
+            if first > cursor:
+                new.append((cursor, first - 1, position))
+            cursor = max(cursor, last + 1)
+            i += 1
+        if cursor <= block.last:
+            new.append((cursor, block.last, position))
+        for span in new:
+            j = bisect_right(self.firsts, span[0])
+            self.firsts.insert(j, span[0])
+            self.spans.insert(j, span)
 
 
 def check(events: Iterable[tuple[int, Any]]) -> list[Violation]:
-    violations: list[Violation] = []
-    issued: dict[tuple[str, str], _Spans] = defaultdict(_Spans)
-    ended: dict[tuple[str, str], _Spans] = defaultdict(_Spans)
-    holds: dict[tuple[Any, str], list[Block]] = {}
-    first_transferred: list[Block] = []
-    uses: list[tuple[int, Any]] = []
-    converted_from: dict[Block, list[Block]] = {}
-    conversions: dict[Any, list[Block]] = {}
-    purposes: dict[str, str] = {}
+    """Every violation in a log (a whole pass: see :class:`DoubleCounting`)."""
+    checker = DoubleCounting()
+    for position, event in events:
+        checker.process(position, event)
+    return checker.violations()
 
-    def seen_twice(spans: _Spans, block: Block, position: int, rule: str, detail: str) -> None:
+
+class DoubleCounting:
+    """The check as an incremental fold: :meth:`process` each event in log order
+    (the Article 6 projection does, in its single pass), then ask
+    :meth:`violations` at any point. Double issuance and double use are found as
+    events arrive; double claiming is decided over everything seen so far, since
+    a use is only a violation if no first-transfer adjustment covers it."""
+
+    def __init__(self) -> None:
+        self.found: list[Violation] = []
+        self.issued: dict[tuple[str, str], _Spans] = defaultdict(_Spans)
+        self.ended: dict[tuple[str, str], _Spans] = defaultdict(_Spans)
+        self.holds: dict[tuple[Any, str], list[Block]] = {}
+        self.first_transferred: dict[tuple[str, str], _Spans] = defaultdict(_Spans)
+        self.uses: list[tuple[int, Any]] = []
+        self.converted_from: dict[Block, list[Block]] = {}
+        self.conversions: dict[Any, list[Block]] = {}
+        self.purposes: dict[str, str] = {}
+        self.party_of: dict[str, str] = {}  # registry -> Party
+        self.names: dict[int, str] = {}  # position -> event name, for the positions cited
+
+    def _seen_twice(
+        self, spans: _Spans, block: Block, position: int, rule: str, detail: str, name: str
+    ) -> None:
         clash = spans.clash(block)
         if clash is not None:
-            violations.append(Violation(rule, str(block), None, (clash, position), detail))
+            self.found.append(
+                Violation(
+                    rule,
+                    str(block),
+                    self.party_of.get(block.registry),
+                    (clash, position),
+                    detail,
+                    (self.names.get(clash, "?"), name),
+                )
+            )
 
-    for position, e in events:
+    def process(self, position: int, e: Any) -> None:
         name = name_of(e)
         if name == "UnitLedger.Issued":
+            self.names[position] = name
             for b in e.blocks:
-                seen_twice(
-                    issued[b.serial_space], b, position, "double_issuance", "serials issued twice"
+                spans = self.issued[b.serial_space]
+                self._seen_twice(
+                    spans, b, position, "double_issuance", "serials issued twice", name
                 )
-                issued[b.serial_space].add(b, position)
+                spans.add(b, position)
         elif name == "UnitLedger.Held":
-            holds[(e.originator_id, e.transaction)] = list(e.blocks)
+            self.holds[(e.originator_id, e.transaction)] = list(e.blocks)
             for b in e.blocks:
-                seen_twice(
-                    ended[b.serial_space],
+                self._seen_twice(
+                    self.ended[b.serial_space],
                     b,
                     position,
                     "double_use",
                     "units moved after they were used",
+                    name,
                 )
         elif name in ("UnitLedger.Moved", "UnitLedger.Released"):
-            holds.pop((e.originator_id, e.transaction), None)
+            self.holds.pop((e.originator_id, e.transaction), None)
         elif name == "UnitLedger.Ended":
-            for b in holds.pop((e.originator_id, e.transaction), []):
-                seen_twice(ended[b.serial_space], b, position, "double_use", "units used twice")
-                ended[b.serial_space].add(b, position)
+            self.names[position] = name
+            for b in self.holds.pop((e.originator_id, e.transaction), []):
+                spans = self.ended[b.serial_space]
+                self._seen_twice(spans, b, position, "double_use", "units used twice", name)
+                spans.add(b, position)
+        elif name == "Jurisdiction.Connected":
+            self.party_of[e.code] = e.party
         elif name == "Authorization.Granted":
-            purposes[e.code] = e.purposes
+            self.purposes[e.code] = e.purposes
         elif name == "Transaction.Accepted" and e.conversions:
-            conversions[e.originator_id] = [
+            self.conversions[e.originator_id] = [
                 Block.parse(s) for c in e.conversions for s in c["sources"]
             ]
-        elif name == "Transaction.Completed" and e.originator_id in conversions:
+        elif name == "Transaction.Completed" and e.originator_id in self.conversions:
             for b in e.issued:
-                converted_from[b] = conversions[e.originator_id]
+                self.converted_from[b] = self.conversions[e.originator_id]
         elif name == "Transaction.AdjustmentRecorded":
             if e.role == "first_transfer":
-                first_transferred.extend(e.blocks)
+                for b in e.blocks:
+                    self.first_transferred[b.serial_space].add(b, position)
             else:
-                uses.append((position, e))
+                self.uses.append((position, e))
 
-    for position, e in uses:
-        for b in e.blocks:
-            claimed = Violation("double_claiming", str(b), e.party, (position,), "")
-            sources = next((src for new, src in converted_from.items() if new.contains(b)), [b])
-            if not all(_covered(s, first_transferred) for s in sources):
-                violations.append(
-                    replace(
-                        claimed, detail="used towards an NDC without a first-transfer adjustment"
-                    )
+    def violations(self) -> list[Violation]:
+        violations = list(self.found)
+        for position, e in self.uses:
+            for b in e.blocks:
+                claimed = Violation(
+                    "double_claiming",
+                    str(b),
+                    e.party,
+                    (position,),
+                    "",
+                    ("Transaction.AdjustmentRecorded",),
                 )
-            if e.authorization and purposes.get(e.authorization) == "oimp":
-                violations.append(
-                    replace(
-                        claimed,
-                        detail="authorized for other international mitigation purposes only",
-                    )
+                sources = next(
+                    (src for new, src in self.converted_from.items() if new.contains(b)), [b]
                 )
-    return violations
+                if not all(self.first_transferred[s.serial_space].covers(s) for s in sources):
+                    violations.append(
+                        replace(
+                            claimed,
+                            detail="used towards an NDC without a first-transfer adjustment",
+                        )
+                    )
+                if e.authorization and self.purposes.get(e.authorization) == "oimp":
+                    violations.append(
+                        replace(
+                            claimed,
+                            detail="authorized for other international mitigation purposes only",
+                        )
+                    )
+        return violations
