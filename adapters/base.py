@@ -110,6 +110,17 @@ class RegistryConfig:
     application: Callable[..., RegistryApplication] | None = None
 
 
+@dataclass(frozen=True)
+class PlainIssuance:
+    """Why an adapter refuses the framework's plain ``issue`` (CMP-009): its units
+    come only from a native command (an allocation, a project's certification, a
+    Joint Committee decision)."""
+
+    operation: str
+    reason: str
+    source: str
+
+
 class Receipt(BaseModel):
     """What a registry command answers: the transaction and where it stands."""
 
@@ -136,6 +147,9 @@ _STATUS_KINDS = {
 
 class RegistryApplication(Participant):
     """One jurisdiction's registry, with its own event log."""
+
+    #: set by an adapter whose units are issued only by its native commands
+    plain_issuance: PlainIssuance | None = None
 
     def __init__(
         self,
@@ -192,6 +206,14 @@ class RegistryApplication(Participant):
         cmd = validate(Issue, data)
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
+            if self.plain_issuance is not None:
+                raise Refused(
+                    "CMP-009",
+                    registry=self.code,
+                    operation=self.plain_issuance.operation,
+                    reason=self.plain_issuance.reason,
+                    source=self.plain_issuance.source,
+                )
             if cmd.unit_type not in self.config.unit_types:
                 raise Refused(
                     "UNT-009",

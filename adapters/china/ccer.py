@@ -27,10 +27,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
-from adapters.base import NativeRules, Operation, Receipt, RegistryApplication, RegistryConfig
+from adapters.base import (
+    NativeRules,
+    Operation,
+    PlainIssuance,
+    Receipt,
+    RegistryApplication,
+    RegistryConfig,
+)
 from adapters.china.national import CCER, CCER_2012
 from clearinghouse.checks import Refused
-from clearinghouse.commands import Command, Issue, validate
+from clearinghouse.commands import Command, validate
 from clearinghouse.messages import AccountId, Identifier, TransactionId
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
@@ -156,6 +163,12 @@ class CCERRules(NativeRules):
 class CCERRegistry(RegistryApplication):
     """The CCER registry (NCSC, L396): projects and per-project issuance."""
 
+    plain_issuance = PlainIssuance(
+        "issuance without a project",
+        "CCERs are issued for a registered project's verified reductions (use issue_credits)",
+        "china-ets.md, L392–394, L617–632",
+    )
+
     def __init__(
         self,
         config: RegistryConfig,
@@ -265,20 +278,6 @@ class CCERRegistry(RegistryApplication):
                 "authorization_id": None,
                 "project": cmd.project,
             }
-
-        return self._decide_and_record("issuance", cmd, decide)
-
-    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
-        """CCERs are issued per project only (:meth:`issue_credits`)."""
-        cmd = validate(Issue, data)
-
-        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-            raise self._refuse(
-                "issuance without a project",
-                "CCERs are issued for a registered project's verified reductions "
-                "(use issue_credits)",
-                "L392–394, L617–632",
-            )
 
         return self._decide_and_record("issuance", cmd, decide)
 

@@ -9,19 +9,25 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from adapters.base import Receipt
+from adapters.base import PlainIssuance
 from adapters.china.market import MarketCloses, PublishClose, closes_id
 from adapters.compliance_commands import Allocate
 from adapters.compliance_registry import ComplianceRegistry
 from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
-from clearinghouse.commands import Issue, OpenAccount, validate
+from clearinghouse.commands import OpenAccount, validate
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.units import Block
 
 
 class ChinaNationalRegistry(ComplianceRegistry):
     """China's national CEA registry (Wuhan registry, Shanghai exchange: L470–500)."""
+
+    plain_issuance = PlainIssuance(
+        "issuance outside allocation",
+        "CEAs are allocated free to covered entities (use allocate)",
+        "china-ets.md, L159, L254, L470–500",
+    )
 
     def publish_close(self, data: PublishClose | dict[str, Any]) -> None:
         """Record a trading day's closing price; trades are checked against the
@@ -80,19 +86,3 @@ class ChinaNationalRegistry(ComplianceRegistry):
             reason="only covered entities open accounts (register the entity)",
             source="china-ets.md, L410",
         )
-
-    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
-        """CEAs are issued only as allocations, down the MEE → province → entity
-        chain (L159, L470–500): the framework's plain issue is refused."""
-        cmd = validate(Issue, data)
-
-        def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-            raise Refused(
-                "CMP-009",
-                registry=self.code,
-                operation="issuance outside allocation",
-                reason="CEAs are allocated free to covered entities (use allocate)",
-                source="china-ets.md, L159, L254, L470–500",
-            )
-
-        return self._decide_and_record("issuance", cmd, decide)

@@ -50,7 +50,14 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
 from adapters.accounts import Account, account_id
-from adapters.base import NativeRules, Operation, Receipt, RegistryApplication, RegistryConfig
+from adapters.base import (
+    NativeRules,
+    Operation,
+    PlainIssuance,
+    Receipt,
+    RegistryApplication,
+    RegistryConfig,
+)
 from adapters.compliance import floor
 from adapters.japan.projects import CreditingProject, project_id
 from clearinghouse.checks import Refused
@@ -58,7 +65,6 @@ from clearinghouse.commands import (
     Command,
     ConcludeAgreement,
     GrantAuthorization,
-    Issue,
     validate,
 )
 from clearinghouse.messages import AccountId, Identifier, TransactionId
@@ -167,6 +173,12 @@ class DecideIssuance(Command):
 
 class JcmRegistry(RegistryApplication):
     """A partner's JCM registry, run by the Joint Committee's decisions."""
+
+    plain_issuance = PlainIssuance(
+        "issuance",
+        "the Joint Committee decides every issuance (decide_issuance)",
+        SOURCE,
+    )
 
     def __init__(
         self,
@@ -298,21 +310,6 @@ class JcmRegistry(RegistryApplication):
             return [block], {"account": project.participant, "authorization_id": None}
 
         return self._decide_and_record("issuance", cmd, decide)
-
-    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
-        """Refused (CMP-009): JCM credits exist only by a Joint Committee decision."""
-        cmd = validate(Issue, data)
-
-        def refuse(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-            raise Refused(
-                "CMP-009",
-                registry=self.code,
-                operation="issuance",
-                reason="the Joint Committee decides every issuance (decide_issuance)",
-                source=SOURCE,
-            )
-
-        return self._decide_and_record("issuance", cmd, refuse)
 
 
 # -- factories and the arrangement -----------------------------------------------------------

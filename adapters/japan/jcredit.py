@@ -29,12 +29,19 @@ from typing import Any, Literal
 from pydantic import Field
 
 from adapters.accounts import Account, account_id
-from adapters.base import NativeRules, Operation, Receipt, RegistryApplication, RegistryConfig
+from adapters.base import (
+    NativeRules,
+    Operation,
+    PlainIssuance,
+    Receipt,
+    RegistryApplication,
+    RegistryConfig,
+)
 from adapters.japan.fiscal import fiscal_year_end
 from adapters.japan.projects import CreditingProject, project_id
 from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
-from clearinghouse.commands import Cancel, Command, Issue, validate
+from clearinghouse.commands import Cancel, Command, validate
 from clearinghouse.messages import AccountId, Identifier, TransactionId
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
@@ -97,6 +104,12 @@ class CancelForUse(Cancel):
 
 class JCreditRegistry(RegistryApplication):
     """The J-Credit registry."""
+
+    plain_issuance = PlainIssuance(
+        "issuance",
+        "J-Credits are issued only by certifying a registered project",
+        SOURCE,
+    )
 
     def __init__(
         self,
@@ -174,21 +187,6 @@ class JCreditRegistry(RegistryApplication):
             return [block], {"account": project.participant, "authorization_id": None}
 
         return self._decide_and_record("issuance", cmd, decide)
-
-    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
-        """Refused (CMP-009): J-Credits are issued only by certifying a project."""
-        cmd = validate(Issue, data)
-
-        def refuse(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-            raise Refused(
-                "CMP-009",
-                registry=self.code,
-                operation="issuance",
-                reason="J-Credits are issued only by certifying a registered project",
-                source=SOURCE,
-            )
-
-        return self._decide_and_record("issuance", cmd, refuse)
 
     def cancel_for_use(self, data: CancelForUse | dict[str, Any]) -> Receipt:
         """Cancel credits for reporting or a voluntary target (purpose ``voluntary``:

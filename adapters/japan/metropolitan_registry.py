@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field
 
 from adapters.accounts import Account, account_id
-from adapters.base import Receipt, RegistryConfig
+from adapters.base import PlainIssuance, Receipt, RegistryConfig
 from adapters.compliance import CoveredEntity, entity_id
 from adapters.compliance_commands import Allocate, VerifyEmissions
 from adapters.compliance_registry import ComplianceRegistry
@@ -29,7 +29,7 @@ from adapters.japan.fiscal import fiscal_year_end
 from adapters.japan.metropolitan_rules import COVERAGE_SOURCE, SOURCE, MetropolitanRules
 from adapters.japan.projects import CreditingProject, project_id
 from clearinghouse.checks import Refused
-from clearinghouse.commands import Command, Issue, validate
+from clearinghouse.commands import Command, validate
 from clearinghouse.messages import AccountId, TransactionId
 from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
@@ -75,6 +75,14 @@ def before_year_end(registry: str, fy: int, what: str) -> Refused:
 
 class MetropolitanRegistry(ComplianceRegistry):
     """Tokyo's or Saitama's registry."""
+
+    plain_issuance = PlainIssuance(
+        "issuance",
+        "nothing is allocated; credits are issued only for verified excess reductions "
+        "(issue_excess_reduction_credits) or to small and mid-size facilities "
+        "(credit_small_facility)",
+        SOURCE,
+    )
 
     def __init__(
         self,
@@ -123,23 +131,6 @@ class MetropolitanRegistry(ComplianceRegistry):
         if cmd.business_date <= fiscal_year_end(cmd.year):
             raise before_year_end(self.code, cmd.year, "its emissions are verified")
         return super().verify_emissions(cmd)
-
-    def issue(self, data: Issue | dict[str, Any]) -> Receipt:
-        """Refused: credits come only from verified reductions (CMP-009)."""
-        cmd = validate(Issue, data)
-
-        def refuse(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
-            raise Refused(
-                "CMP-009",
-                registry=self.code,
-                operation="issuance",
-                reason="nothing is allocated; credits are issued only for verified excess "
-                "reductions (issue_excess_reduction_credits) or to small and mid-size "
-                "facilities (credit_small_facility)",
-                source=SOURCE,
-            )
-
-        return self._decide_and_record("issuance", cmd, refuse)
 
     def issue_excess_reduction_credits(
         self, data: IssueExcessReductionCredits | dict[str, Any]
