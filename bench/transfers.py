@@ -39,6 +39,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder
 
 from adapters.base import RegistryConfig
+from clearinghouse.progress import ProgressBar
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 
@@ -79,29 +80,6 @@ class TransactionCounter:
     @property
     def total(self) -> tuple[int, int]:
         return self.writes, self.reads
-
-
-class Progress:
-    """A percentage on stderr: one line rewritten every 10 % on a terminal, else a
-    line every 25 %."""
-
-    def __init__(self, label: str, total: int, enabled: bool = True) -> None:
-        self.label = label
-        self.total = max(total, 1)
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.step = 10 if self.tty else 25
-        self.next_percent = self.step
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        percent = done * 100 // self.total
-        if percent >= self.next_percent or done == self.total:
-            end = "\r" if self.tty and done < self.total else "\n"
-            print(f"  {self.label}: {percent:3d}% ({done}/{self.total})", end=end, file=sys.stderr)
-            sys.stderr.flush()
-            self.next_percent = (percent // self.step + 1) * self.step
 
 
 def note(message: str, enabled: bool) -> None:
@@ -281,7 +259,7 @@ def run_project(
             counter.attach(app)
         codes = [f"x{i:07d}" for i in range(1, transfers + 1)]
         states: list[str] = []
-        progress = Progress("cross-border transfers", transfers, show)
+        progress = ProgressBar("cross-border transfers", transfers, enabled=show)
         events_before = notifications(system)
         with profiled(profile):
             started = time.perf_counter()
@@ -365,7 +343,7 @@ def run_raw(workdir: Path, saves: int, events_per_save: int, show: bool) -> RawR
         counter = TransactionCounter()
         counter.attach(app)
         label = f"raw saves, {events_per_save} event{'s' if events_per_save > 1 else ''} each"
-        progress = Progress(label, saves, show)
+        progress = ProgressBar(label, saves, enabled=show)
         batches = [[Ping() for _ in range(events_per_save)] for _ in range(saves)]
         started = time.perf_counter()
         for i, batch in enumerate(batches, 1):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clearinghouse.checks import Refused
+from clearinghouse.progress import ProgressBar
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 
@@ -188,27 +189,6 @@ def _view(system: EmbeddedSystem) -> Any:
     return catch_up(system.clearinghouse)
 
 
-class _Progress:
-    """A bar on stderr, redrawn in place; only on a terminal."""
-
-    def __init__(self, total: int, label: str, enabled: bool) -> None:
-        self.total = max(total, 1)
-        self.label = label
-        self.enabled = enabled and sys.stderr.isatty()
-        self.shown = -1
-
-    def __call__(self, done: int) -> None:
-        if not self.enabled:
-            return
-        filled = done * 30 // self.total
-        if filled == self.shown and done != self.total:
-            return
-        self.shown = filled
-        bar = "#" * filled + "." * (30 - filled)
-        end = "\n" if done >= self.total else ""
-        print(f"\r{self.label} [{bar}] {done}/{self.total}", end=end, file=sys.stderr, flush=True)
-
-
 def _import_credits(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     from adapters.crediting import import_listing, read_listing
 
@@ -221,8 +201,8 @@ def _import_credits(system: EmbeddedSystem, args: argparse.Namespace) -> int:
 
     system.reopen_registries()
     total = max(text.count("\n") - 1, 1)
-    progress = _Progress(total, "importing", not args.quiet)
-    report = import_listing(system, read_listing(io.StringIO(text)), progress)
+    with ProgressBar("importing", total, enabled=not args.quiet) as bar:
+        report = import_listing(system, read_listing(io.StringIO(text)), bar.update)
     lines = [
         f"{args.file}: {report.rows} rows, {report.imported} imported "
         f"({report.tonnes:,} t), {report.already} already imported, "
