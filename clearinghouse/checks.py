@@ -41,6 +41,9 @@ FAMILIES = {
     "CMP": "compliance (native rules of a jurisdiction)",
     "MKT": "market rules (native trading and stabilisation rules)",
     "ART": "Article 6 accounting and reporting",
+    "SIM": "simulation scenarios",
+    "AUD": "audit: tamper evidence, replay and reconciliation",
+    "SVC": "service access: API keys, roles, idempotency",
 }
 
 _ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
@@ -342,6 +345,24 @@ CATALOGUE: dict[str, Check] = {
         #
         # -- native: Japan (add Tokyo, Saitama, JCM, J-Credit codes below this line) --
         # -- end of Japan native codes --
+        #
+        # -- native: EU ETS, Swiss ETS, EEA (CMP-5xx/MKT-5xx; add codes below this line) --
+        # -- end of EU/CH native codes --
+        #
+        # -- native: WCI California, Québec, Ontario (CMP-6xx/MKT-6xx; add codes below) --
+        # -- end of WCI native codes --
+        #
+        # -- native: Article 6.4 mechanism registry (CMP-7xx; add codes below this line) --
+        # -- end of Article 6.4 native codes --
+        #
+        # -- simulation scenarios (issue #5; SIM-0xx; add codes below this line) --
+        # -- end of SIM codes --
+        #
+        # -- audit (issue #6; AUD-0xx; add codes below this line) --
+        # -- end of AUD codes --
+        #
+        # -- service access (issue #7; SVC-0xx; add codes below this line) --
+        # -- end of SVC codes --
         # -- Article 6 accounting and reporting (issue #4) --------------------
         Check(
             "ART-001",
