@@ -108,6 +108,11 @@ class RegistryConfig:
     #: the application class that runs this registry (a jurisdiction's adapter may
     #: add native commands); None means the plain :class:`RegistryApplication`
     application: Callable[..., RegistryApplication] | None = None
+    #: the catalogue code and factory options this config was made from
+    #: (``adapters.catalogue.standard``); recorded when the registry connects, so
+    #: another process can stand the registry up again exactly as it was created
+    standard: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -150,10 +150,22 @@ class ClearinghouseApplication(Participant):
                 raise AdminError(f"register Party {cmd.party} before its registries")
             existing = uow.get(Jurisdiction, jurisdiction_id(cmd.code))
             if existing is None:
-                uow.add(Jurisdiction(cmd.code, cmd.name, cmd.party, cmd.unit_types))
+                existing = uow.add(Jurisdiction(cmd.code, cmd.name, cmd.party, cmd.unit_types))
                 self._connected = None
             elif existing.party != cmd.party:
                 raise AdminError(f"{cmd.code} is already connected under {existing.party}")
+            if cmd.adapter is None:
+                return
+            adapter = cmd.adapter.model_dump(mode="json")
+            if existing.adapter is None:  # new, or connected before adapters were recorded
+                existing.record_adapter(**adapter)
+            elif existing.adapter != adapter:
+                raise AdminError(
+                    f"{cmd.code} runs adapter {existing.adapter['standard']} with options "
+                    f"{existing.adapter['options']}; standing it up with "
+                    f"{adapter['standard']} {adapter['options']} would apply other rules "
+                    "to the same log"
+                )
 
         self.run(work)
 

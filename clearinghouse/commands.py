@@ -13,7 +13,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clearinghouse.authorizations import FIRST_TRANSFER_DEFINITIONS, PURPOSES
 from clearinghouse.checks import Refused
@@ -71,6 +79,16 @@ class RegisterParty(Command):
     ndc: NdcSpec
 
 
+class AdapterSpec(Command):
+    """The standard adapter a registry runs (``adapters.catalogue.standard``) and
+    its factory options, recorded so any process can stand the registry up again."""
+
+    standard: Identifier
+    options: dict[str, JsonValue] = Field(default_factory=dict)
+    #: options the creating process passed that are not JSON (so not recorded)
+    unrecorded: list[str] = Field(default_factory=list)
+
+
 class ConnectRegistry(Command):
     """A jurisdiction's registry joins the clearinghouse under its Party."""
 
@@ -78,6 +96,7 @@ class ConnectRegistry(Command):
     name: str = Field(min_length=1)
     party: Identifier
     unit_types: list[Identifier] = Field(min_length=1)
+    adapter: AdapterSpec | None = None
 
 
 def _fraction(value: Any) -> Fraction:

@@ -46,7 +46,15 @@ class Party(Aggregate):
 
 
 class Jurisdiction(Aggregate):
-    """A jurisdiction whose registry is connected to the clearinghouse."""
+    """A jurisdiction whose registry is connected to the clearinghouse.
+
+    ``adapter`` is the standard adapter the registry was created from, as
+    ``{"standard": code, "options": {...}, "unrecorded": [names]}`` (see
+    ``adapters.catalogue.configured``); None for a plain registry and for
+    registries connected before adapters were recorded.
+    """
+
+    adapter: dict[str, Any] | None = None
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -59,6 +67,10 @@ class Jurisdiction(Aggregate):
         self.party = party
         self.unit_types = list(unit_types)
         self.agreements: list[str] = []
+
+    @event("AdapterRecorded")
+    def record_adapter(self, standard: str, options: dict[str, Any], unrecorded: list[str]) -> None:
+        self.adapter = {"standard": standard, "options": options, "unrecorded": unrecorded}
 
     @event("AgreementJoined")
     def join(self, agreement: str) -> None:

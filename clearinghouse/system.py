@@ -15,12 +15,29 @@ from typing import Any
 from adapters.base import Receipt, RegistryApplication, RegistryConfig
 from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.bus import InProcessBus, Relay
-from clearinghouse.commands import ConnectRegistry
+from clearinghouse.commands import AdapterSpec, ConnectRegistry
 from clearinghouse.participant import Participant
 from clearinghouse.parties import Jurisdiction
 from clearinghouse.store import StoreConfig
 from projections.holdings import fold
 from projections.log import read
+
+
+def connect_command(config: RegistryConfig) -> ConnectRegistry:
+    """How a registry made from ``config`` connects, recording its standard adapter."""
+    adapter = None
+    if config.standard is not None:
+        from adapters.catalogue import recordable
+
+        options, unrecorded = recordable(config.options)
+        adapter = AdapterSpec(standard=config.standard, options=options, unrecorded=unrecorded)
+    return ConnectRegistry(
+        code=config.code,
+        name=config.name,
+        party=config.party,
+        unit_types=list(config.unit_types),
+        adapter=adapter,
+    )
 
 
 class EmbeddedSystem:
@@ -48,32 +65,32 @@ class EmbeddedSystem:
         registry = (config.application or RegistryApplication)(config, self.store)
         self.registries[config.code] = registry
         if connect:
-            self.clearinghouse.connect_registry(
-                ConnectRegistry(
-                    code=config.code,
-                    name=config.name,
-                    party=config.party,
-                    unit_types=list(config.unit_types),
-                )
-            )
+            self.clearinghouse.connect_registry(connect_command(config))
         self._attach(registry)
         self.settle()
         return registry
 
-    def reopen_registries(self) -> list[str]:
+    def reopen_registries(self, native: bool = False) -> list[str]:
         """Open the registries the clearinghouse's log says are connected (for
         tools that read a store they did not write, such as ``clearinghouse events``).
 
-        They open as plain registries: enough to read every log, and opening one
-        writes nothing. A process that runs a jurisdiction's commands stands it up
-        with its adapter (``adapters.catalogue.standard``)."""
+        By default they open as plain registries: enough to read every log, and
+        opening one writes nothing. With ``native`` each opens with the adapter and
+        options recorded when it connected (``adapters.catalogue.configured``), as
+        a process that runs a jurisdiction's commands needs; registries with no
+        record still open plain."""
+        from adapters.catalogue import configured
+
         for jurisdiction in fold(read(self.clearinghouse), Jurisdiction).values():
-            config = RegistryConfig(
-                jurisdiction.code,
-                jurisdiction.name,
-                jurisdiction.party,
-                tuple(jurisdiction.unit_types),
-            )
+            if native:
+                config = configured(jurisdiction)
+            else:
+                config = RegistryConfig(
+                    jurisdiction.code,
+                    jurisdiction.name,
+                    jurisdiction.party,
+                    tuple(jurisdiction.unit_types),
+                )
             self.add_registry(config, connect=False)
         return list(self.registries)
 
