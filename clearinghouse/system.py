@@ -41,10 +41,12 @@ def connect_command(config: RegistryConfig) -> ConnectRegistry:
 
 
 class EmbeddedSystem:
-    def __init__(self, store: StoreConfig | None = None) -> None:
+    def __init__(self, store: StoreConfig | None = None, env: dict[str, str] | None = None) -> None:
         self.store = store or StoreConfig.memory()
+        #: extra ``eventsourcing`` settings for every application (e.g. pool sizes)
+        self.env = dict(env or {})
         self.bus = InProcessBus()
-        self.clearinghouse = ClearinghouseApplication(self.store)
+        self.clearinghouse = ClearinghouseApplication(self.store, self.env)
         self.registries: dict[str, RegistryApplication] = {}
         self.relays: dict[str, Relay] = {}
         self._attach(self.clearinghouse)
@@ -62,7 +64,7 @@ class EmbeddedSystem:
         """Start (or reopen) a registry application and connect it to the clearinghouse."""
         if config.code in self.registries:
             return self.registries[config.code]
-        registry = (config.application or RegistryApplication)(config, self.store)
+        registry = (config.application or RegistryApplication)(config, self.store, self.env)
         self.registries[config.code] = registry
         if connect:
             self.clearinghouse.connect_registry(connect_command(config))
