@@ -362,6 +362,58 @@ CATALOGUE: dict[str, Check] = {
         # -- end of AUD codes --
         #
         # -- service access (issue #7; SVC-0xx; add codes below this line) --
+        Check(
+            "SVC-001",
+            "SVC",
+            "no valid API key",
+            "{reason}: send 'Authorization: Bearer <key>' with a key made by "
+            "'clearinghouse keys create' (HTTP 401).",
+            "issue #7, Required 2 (access control: API keys stored hashed, with roles)",
+        ),
+        Check(
+            "SVC-002",
+            "SVC",
+            "role not allowed",
+            "A key with the role {role} cannot {action} (HTTP 403).",
+            "issue #7, Required 2 (roles); clearinghouse/service/access.py",
+        ),
+        Check(
+            "SVC-003",
+            "SVC",
+            "outside the key's registry",
+            "This key operates registry {own}; it cannot {action} of registry {registry} "
+            "(HTTP 403).",
+            "issue #7, Required 2 (a registry operator acts only for its own jurisdiction)",
+        ),
+        Check(
+            "SVC-004",
+            "SVC",
+            "Idempotency-Key reused for another request",
+            "Idempotency-Key {key!r} was first used for {first}; a different request needs "
+            "a new key (HTTP 422).",
+            "issue #7, Required 1 (a repeated request returns the first result)",
+        ),
+        Check(
+            "SVC-005",
+            "SVC",
+            "not found",
+            "No {what} {name} (HTTP 404).",
+            "issue #7, Required 1",
+        ),
+        Check(
+            "SVC-006",
+            "SVC",
+            "conflicts with the record",
+            "{reason} (HTTP 409).",
+            "issue #7, Required 1; administrative commands are idempotent by code",
+        ),
+        Check(
+            "SVC-007",
+            "SVC",
+            "not available",
+            "{component} is not available: {reason} (HTTP 503).",
+            "issue #7, Required 1 (readiness)",
+        ),
         # -- end of SVC codes --
         # -- Article 6 accounting and reporting (issue #4) --------------------
         Check(

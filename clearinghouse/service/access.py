@@ -162,7 +162,7 @@ class Principal:
         return permission in PERMISSIONS[self.role]
 
 
-class KeyError_(ValueError):
+class AccessError(ValueError):
     """A key command that cannot be carried out (unknown key, bad role)."""
 
 
@@ -186,13 +186,13 @@ class AccessApplication(Application[UUID]):
     ) -> tuple[ApiKey, str]:
         """A new key; the secret is returned once and never stored."""
         if role not in ROLES:
-            raise KeyError_(f"no role {role!r}; roles are {', '.join(ROLES)}")
+            raise AccessError(f"no role {role!r}; roles are {', '.join(ROLES)}")
         if role == "registry_operator" and not jurisdiction:
-            raise KeyError_("a registry operator's key names its registry (--registry CODE)")
+            raise AccessError("a registry operator's key names its registry (--registry CODE)")
         if role != "registry_operator" and jurisdiction:
-            raise KeyError_(f"a {role} key is not scoped to a registry")
+            raise AccessError(f"a {role} key is not scoped to a registry")
         if not label.strip():
-            raise KeyError_("give the key a label saying whose it is")
+            raise AccessError("give the key a label saying whose it is")
         key_id = uuid4()
         secret = f"{KEY_PREFIX}_{key_id.hex}_{secrets.token_urlsafe(32)}"
         key = ApiKey(key_id, label.strip(), role, jurisdiction, digest(secret), _now())
@@ -202,7 +202,7 @@ class AccessApplication(Application[UUID]):
     def revoke_key(self, key_id: UUID | str, reason: str = "revoked") -> ApiKey:
         key = self.key(key_id)
         if key is None:
-            raise KeyError_(f"no key {key_id}")
+            raise AccessError(f"no key {key_id}")
         if key.active:
             key.revoke(_now(), reason)
             self.save(key)
@@ -215,7 +215,7 @@ class AccessApplication(Application[UUID]):
             return None
         return found if isinstance(found, ApiKey) else None
 
-    def keys(self) -> list[ApiKey]:
+    def api_keys(self) -> list[ApiKey]:
         return sorted(fold(read(self), ApiKey).values(), key=lambda k: k.created_at)
 
     def authenticate(self, secret: str) -> Principal | None:

@@ -40,6 +40,12 @@ class ServiceSettings(BaseSettings):
     pool_max_overflow: int = Field(default=4, ge=0, description="extra connections under load")
 
     # -- transport --------------------------------------------------------------------
+    transport: Literal["redis", "in-process"] = Field(
+        default="redis",
+        description="'redis': processes exchange messages over Redis Streams (workers and "
+        "a relay run apart); 'in-process': one `serve` process delivers everything itself "
+        "(no Redis, no workers: a laptop or a SQLite store)",
+    )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis for the streams")
     stream_prefix: str = Field(
         default="clearinghouse",

@@ -1,0 +1,142 @@
+"""What the API process holds: its applications, the transport, and the
+optional audit and simulation services, built once from the settings.
+
+The ``eventsourcing`` applications are synchronous and thread-safe, so the API's
+endpoints are plain ``def`` functions that FastAPI runs in its thread pool
+(reference/eventsourcing-notes.md: no asyncio in the library).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import redis
+
+from clearinghouse.application import registry_app_name
+from clearinghouse.service.access import AccessApplication
+from clearinghouse.service.settings import ServiceSettings
+from clearinghouse.service.streams import StreamConsumer, connect
+from clearinghouse.service.system import ServiceSystem
+from projections.article6.view import Article6Projection, Article6View, catch_up
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AuditService(Protocol):
+    """What the audit endpoints need (issue #6 provides it)."""
+
+    def verify(self) -> dict[str, Any]: ...
+
+    def trace(self, registry: str, unit_type: str, serial: int) -> dict[str, Any]: ...
+
+    def reconcile(self) -> dict[str, Any]: ...
+
+
+class SimulationService(Protocol):
+    """What the simulation endpoints need (issue #5 provides it)."""
+
+    def start(self, scenario: dict[str, Any]) -> str: ...
+
+    def status(self, simulation_id: str) -> dict[str, Any] | None: ...
+
+    def results(self, simulation_id: str) -> dict[str, Any] | None: ...
+
+
+class Article6Views:
+    """One Article 6 projection per process, caught up on each request (only the
+    new notifications are folded) and read under a lock."""
+
+    def __init__(self, system: ServiceSystem) -> None:
+        self.system = system
+        self.lock = threading.Lock()
+        self.projection = Article6Projection(Article6View())
+
+    def read(self, use: Callable[[Article6View], T]) -> T:
+        with self.lock:
+            return use(catch_up(self.system.clearinghouse, self.projection))
+
+
+class Clearing(threading.Thread):
+    """The clearinghouse's consumer, run inside the API process (``clearing_in_api``)."""
+
+    def __init__(self, consumer: StreamConsumer) -> None:
+        super().__init__(name="clearing", daemon=True)
+        self.consumer = consumer
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.consumer.run_once()
+            except redis.ConnectionError as error:
+                log.warning("clearing: Redis unreachable (%s); retrying", error)
+                self.stopping.wait(1)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+@dataclass
+class Services:
+    settings: ServiceSettings
+    system: ServiceSystem
+    access: AccessApplication
+    redis: redis.Redis | None = None
+    audit: AuditService | None = None
+    simulations: SimulationService | None = None
+    clearing: Clearing | None = None
+    article6: Article6Views = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.article6 = Article6Views(self.system)
+
+    @classmethod
+    def open(cls, settings: ServiceSettings) -> Services:
+        store = settings.store_config()
+        env = settings.application_env()
+        in_process = settings.transport == "in-process"
+        system = ServiceSystem(store, env, in_process=in_process)
+        services = cls(settings, system, AccessApplication(store, env))
+        if not in_process:
+            services.redis = connect(settings.redis_url)
+            if settings.clearing_in_api:
+                services.clearing = Clearing(
+                    StreamConsumer(
+                        services.redis,
+                        settings.stream_prefix,
+                        system.clearinghouse,
+                        lambda: [registry_app_name(c) for c in system.connected()],
+                        f"api-{settings.consumer}",
+                        block_ms=settings.block_ms,
+                        claim_idle_ms=settings.claim_idle_ms,
+                        max_deliveries=settings.max_deliveries,
+                    )
+                )
+        return services
+
+    def start(self) -> None:
+        if self.clearing is not None and not self.clearing.is_alive():
+            self.clearing.start()
+
+    def command(self, run: Callable[[], T]) -> T:
+        """Run a command; delivering in process, settle before answering."""
+        if not self.system.in_process:
+            return run()
+        with self.system.lock:
+            result = run()
+            self.system.settle()
+            return result
+
+    def close(self) -> None:
+        if self.clearing is not None:
+            self.clearing.stop()
+        self.system.close()
+        self.access.close()
+        if self.redis is not None:
+            self.redis.close()
