@@ -174,10 +174,13 @@ class AccessApplication(Application[UUID]):
     name = "ACCESS"
 
     def __init__(self, store: StoreConfig | None = None, env: dict[str, str] | None = None):
+        from clearinghouse.service.ddl import creating_tables
+
         store = store or StoreConfig.memory()
-        merged = store.env_for(self.name)
-        merged.update(env or {})
-        super().__init__(env=merged)
+        with creating_tables(store):
+            merged = store.env_for(self.name)
+            merged.update(env or {})
+            super().__init__(env=merged)
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from clearinghouse.agreements import LinkageAgreement
 from clearinghouse.authorizations import Authorization
 from clearinghouse.participant import Participant, UnitOfWork
 from clearinghouse.parties import Jurisdiction, Party, jurisdiction_id
+from clearinghouse.service.ddl import creating_tables
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 
@@ -56,7 +57,8 @@ class ServiceSystem(EmbeddedSystem):
         self._lock = threading.RLock()
         self._codes: dict[str, list[str]] = {kind: [] for kind in CREATED}
         self._seen = dict.fromkeys(CREATED, 0)
-        super().__init__(store, env)
+        with creating_tables(store):
+            super().__init__(store, env)
         if in_process:  # every registry attached, so the in-process bus reaches it
             for code in self.codes("registries"):
                 self.registry(code)
@@ -82,7 +84,10 @@ class ServiceSystem(EmbeddedSystem):
 
     def add_registry(self, config: RegistryConfig, connect: bool = True) -> RegistryApplication:
         with self._lock:
-            return super().add_registry(config, connect)
+            if config.code in self.registries:
+                return self.registries[config.code]
+            with creating_tables(self.store):
+                return super().add_registry(config, connect)
 
     def connected(self) -> list[str]:
         """Codes of the connected registries, in the order they connected."""
