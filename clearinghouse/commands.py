@@ -147,7 +147,10 @@ class LimitSpec(Command):
     def _percent(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        pct = Fraction(str(value))
+        try:
+            pct = Fraction(str(value))
+        except ZeroDivisionError:  # "0/0" (a ValueError is pydantic's already)
+            raise ValueError(f"not a percentage: {value!r}") from None
         if not 0 <= pct <= 100:
             raise ValueError("a percentage lies between 0 and 100")
         return str(pct)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from clearinghouse.api import create_app
@@ -277,3 +278,39 @@ def test_the_openapi_document_lists_every_area(api: Api) -> None:
     assert {"200", "202", "401", "403", "409", "422"} <= set(issue["responses"])
     assert "Idempotency-Key" in {p["name"] for p in issue["parameters"]}
     assert api.client.get("/docs").status_code == 200
+
+
+def test_a_percentage_of_zero_over_zero_is_invalid_input_not_a_crash(api: Api) -> None:
+    """Found by the fuzz (test_api_fuzz.py): Fraction("0/0") raised ZeroDivisionError,
+    which pydantic does not turn into a validation error, so it was a 500."""
+    limit = {"jurisdiction": "KR_ETS", "flow": "import", "percent": "0/0", "reference": 1}
+    agreement = {
+        "code": "ZERO",
+        "jurisdictions": ["KR_ETS", "TOKYO"],
+        "directions": [{"source": "KR_ETS", "destination": "TOKYO", "unit_types": ["KAU"]}],
+        "limits": [limit],
+        "effective_from": "2025-01-01",
+    }
+    refused = api.post("admin", "/agreements", agreement)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.limits.0.percent"
+
+
+def test_a_store_that_stops_answering_is_503_and_nothing_is_half_done(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.persistence import OperationalError
+
+    registry = api.services.system.registry("CN_ETS")
+
+    def down(*_: object, **__: object) -> None:
+        raise OperationalError("connection refused")
+
+    before = api.positions()
+    monkeypatch.setattr(registry, "commit", down)
+    refused = api.issue("cn", "CN_ETS", "i1", "HUANENG", "CEA", 10)
+    assert (refused.status_code, refused.json()["code"]) == (503, "SVC-007")
+    assert "event store" in refused.json()["reason"]
+    monkeypatch.undo()
+    assert api.positions() == before
+    assert api.issue("cn", "CN_ETS", "i1", "HUANENG", "CEA", 10).status_code == 200  # retried

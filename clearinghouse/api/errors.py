@@ -9,7 +9,7 @@
 404    SVC-005: no such registry, account, transaction, agreement, …
 401    SVC-001: no key, or an unknown or revoked one
 403    SVC-002 (the role may not do this) or SVC-003 (another registry's business)
-503    SVC-007: the store or Redis is not reachable
+503    SVC-007: the store or Redis is not reachable (nothing was committed)
 =====  ===================================================================
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -111,6 +112,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AdminError)
     async def conflict(_: Request, error: AdminError) -> JSONResponse:
         return problem(ServiceRefused("SVC-006", reason=str(error)))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def store_down(_: Request, error: Exception) -> JSONResponse:
+        # nothing was committed: the client may retry (with the same Idempotency-Key)
+        reason = str(error).strip() or type(error).__name__
+        return problem(ServiceRefused("SVC-007", component="the event store", reason=reason))
 
     @app.exception_handler(NotReproducible)
     async def unreproducible(_: Request, error: NotReproducible) -> JSONResponse:

@@ -36,6 +36,7 @@ def account(registry: str, account: str, svc: ServicesDep, caller: RegistryReade
     "",
     status_code=201,
     response_model=AccountView,
+    responses={200: {"model": AccountView, "description": "the account exists already: unchanged"}},
     summary="open an account",
     description="Kinds: `holding` and the registry's own (see the registry's adapter). "
     "Opening an account that exists changes nothing (200).",

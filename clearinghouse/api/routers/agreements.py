@@ -54,6 +54,7 @@ def _same_terms(a: LinkageAgreement, cmd: ConcludeAgreement) -> bool:
     "/agreements",
     status_code=201,
     response_model=AgreementView,
+    responses={200: {"model": AgreementView, "description": "concluded already: unchanged"}},
     summary="conclude a linkage agreement",
     description="Members must be connected. Concluding the same agreement again changes "
     "nothing (200); other terms under an existing code are refused (SVC-006): suspend, "
@@ -127,6 +128,7 @@ def authorization(code: str, svc: ServicesDep, _: Reader) -> AuthorizationView:
     "/authorizations",
     status_code=201,
     response_model=AuthorizationView,
+    responses={200: {"model": AuthorizationView, "description": "granted already: unchanged"}},
     summary="grant an Article 6.2 authorization",
     description="Granting the same authorization again changes nothing (200); other terms "
     "under an existing code are refused (SVC-006).",

@@ -38,6 +38,7 @@ def party(code: str, svc: ServicesDep, _: Reader) -> PartyView:
     "",
     status_code=201,
     response_model=PartyView,
+    responses={200: {"model": PartyView, "description": "registered already: unchanged"}},
     summary="register a Party and its NDC",
     description="Registering the same Party again changes nothing (200); another name or "
     "NDC under an existing code is refused (SVC-006).",

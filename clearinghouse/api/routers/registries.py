@@ -47,6 +47,12 @@ def registry(code: str, svc: ServicesDep, _: Reader) -> RegistryView:
     "",
     status_code=201,
     response_model=RegistryView,
+    responses={
+        200: {
+            "model": RegistryView,
+            "description": "connected already with this definition: unchanged",
+        }
+    },
     summary="connect a registry: a standard adapter, or a plain registry",
     description='Either `{"standard": "KR_ETS", "options": {...}}` (a catalogue adapter; '
     "its code and options are recorded so every process runs the same rules) or a plain "
