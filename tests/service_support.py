@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +20,26 @@ from clearinghouse.store import StoreConfig
 from tests.conftest import require_service
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+#: tests open several systems over one store: keep each one's connections few
+SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
+Opener = Callable[[StoreConfig], ServiceSystem]
+
+
+@pytest.fixture
+def systems() -> Iterator[Opener]:
+    """Opens ServiceSystems (one per simulated process), all closed afterwards."""
+    opened: list[ServiceSystem] = []
+
+    def open_system(store: StoreConfig) -> ServiceSystem:
+        system = ServiceSystem(store, SMALL_POOL)
+        opened.append(system)
+        return system
+
+    yield open_system
+    for system in opened:
+        system.close()
 
 
 @dataclass
@@ -73,9 +93,9 @@ def deliver(relay: OutboxRelay, consumers: list[StreamConsumer], rounds: int = 5
     raise AssertionError("still delivering after {rounds} rounds")
 
 
-def demo_world(store: StoreConfig) -> ServiceSystem:
+def demo_world(open_system: Opener, store: StoreConfig) -> ServiceSystem:
     """The demo's Parties, registries, agreements and accounts, over ``store``."""
-    system = ServiceSystem(store)
+    system = open_system(store)
     demo.setup(system)
     return system
 

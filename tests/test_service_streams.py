@@ -13,21 +13,22 @@ from clearinghouse.application import CLEARINGHOUSE
 from clearinghouse.messages import Envelope
 from clearinghouse.service.relay import OutboxRelay, cursor_key
 from clearinghouse.service.streams import RedisBus, dead_key, stream_key
-from clearinghouse.service.system import ServiceSystem
 from clearinghouse.store import StoreConfig
 from projections.adjustments import adjustments
 from projections.log import read
 from tests.service_support import (
+    Opener,
     RedisSpace,
     consumer_for,
     deliver,
     demo_world,
     issue,
     redis_space,
+    systems,
     transfer_abroad,
 )
 
-__all__ = ["redis_space"]  # the fixture
+__all__ = ["redis_space", "systems"]  # the fixtures
 
 pytestmark = pytest.mark.postgres
 
@@ -42,22 +43,22 @@ def pending(space: RedisSpace, app: str = CLEARINGHOUSE) -> dict[str, int]:
     return {g["name"]: g["pending"] for g in groups}  # type: ignore[union-attr]
 
 
-def processes(store: StoreConfig, space: RedisSpace) -> tuple[Any, ...]:
+def processes(open_system: Opener, store: StoreConfig, space: RedisSpace) -> tuple[Any, ...]:
     """API (the demo's setup), relay, clearing, and the CN and KR workers: five
     ServiceSystems over one store, as five processes would have."""
-    api = demo_world(store)
-    relay = OutboxRelay(space.client, space.prefix, ServiceSystem(store), page=7)
-    clearing = consumer_for(ServiceSystem(store), space, CLEARINGHOUSE, "ch-1")
-    cn = consumer_for(ServiceSystem(store), space, "CN_ETS", "cn-1")
-    kr = consumer_for(ServiceSystem(store), space, "KR_ETS", "kr-1")
+    api = demo_world(open_system, store)
+    relay = OutboxRelay(space.client, space.prefix, open_system(store), page=7)
+    clearing = consumer_for(open_system(store), space, CLEARINGHOUSE, "ch-1")
+    cn = consumer_for(open_system(store), space, "CN_ETS", "cn-1")
+    kr = consumer_for(open_system(store), space, "KR_ETS", "kr-1")
     return api, relay, clearing, cn, kr
 
 
 def test_a_cross_border_transfer_completes_over_redis_streams(
-    postgres_url: str, redis_space: RedisSpace
+    postgres_url: str, redis_space: RedisSpace, systems: Opener
 ) -> None:
     store = StoreConfig.from_env(database_url=postgres_url)
-    api, relay, clearing, cn, kr = processes(store, redis_space)
+    api, relay, clearing, cn, kr = processes(systems, store, redis_space)
     issue(api, "CN_ETS", "HUANENG", "CEA", 1_000)
     deliver(relay, [clearing, cn, kr])
     transfer_abroad(api, "x1", 400)
@@ -90,10 +91,10 @@ def test_a_cross_border_transfer_completes_over_redis_streams(
 
 
 def test_a_message_delivered_twice_has_one_effect(
-    postgres_url: str, redis_space: RedisSpace
+    postgres_url: str, redis_space: RedisSpace, systems: Opener
 ) -> None:
     store = StoreConfig.from_env(database_url=postgres_url)
-    api, relay, clearing, cn, kr = processes(store, redis_space)
+    api, relay, clearing, cn, kr = processes(systems, store, redis_space)
     issue(api, "CN_ETS", "HUANENG", "CEA", 1_000)
     deliver(relay, [clearing, cn])
     transfer_abroad(api, "x1", 400)
@@ -118,19 +119,22 @@ def test_a_message_delivered_twice_has_one_effect(
 
 
 def test_a_worker_that_dies_after_committing_is_relieved_by_xautoclaim(
-    postgres_url: str, redis_space: RedisSpace, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str,
+    redis_space: RedisSpace,
+    systems: Opener,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """KR's first worker commits the credit and dies before XACK; a new worker
     (another consumer name, as a restarted pod) reclaims the entry; the
     redelivery changes nothing and the transfer completes once."""
     store = StoreConfig.from_env(database_url=postgres_url)
-    api, relay, clearing, cn, _ = processes(store, redis_space)
+    api, relay, clearing, cn, _ = processes(systems, store, redis_space)
     issue(api, "CN_ETS", "HUANENG", "CEA", 1_000)
     deliver(relay, [clearing, cn])
     transfer_abroad(api, "x1", 400)
     deliver(relay, [clearing, cn])
 
-    dying = consumer_for(ServiceSystem(store), redis_space, "KR_ETS", "kr-dies")
+    dying = consumer_for(systems(store), redis_space, "KR_ETS", "kr-dies")
 
     class Died(Exception):
         pass
@@ -157,7 +161,7 @@ def test_a_worker_that_dies_after_committing_is_relieved_by_xautoclaim(
     assert posco is not None and posco.available.total == 400  # committed, not acknowledged
     assert pending(redis_space)["REGISTRY_KR_ETS"] == 1
 
-    successor = consumer_for(ServiceSystem(store), redis_space, "KR_ETS", "kr-new", claim_idle_ms=1)
+    successor = consumer_for(systems(store), redis_space, "KR_ETS", "kr-new", claim_idle_ms=1)
     deliver(relay, [clearing, cn, successor])
     assert successor.stats["reclaimed"] == 1
     posco = api.registry("KR_ETS").account("POSCO")
@@ -168,10 +172,10 @@ def test_a_worker_that_dies_after_committing_is_relieved_by_xautoclaim(
 
 
 def test_the_relay_resumes_where_it_stopped_without_losing_or_repeating(
-    postgres_url: str, redis_space: RedisSpace
+    postgres_url: str, redis_space: RedisSpace, systems: Opener
 ) -> None:
     store = StoreConfig.from_env(database_url=postgres_url)
-    api = demo_world(store)
+    api = demo_world(systems, store)
     for n in range(12):
         api.registry("KR_ETS").issue(
             {
@@ -183,15 +187,15 @@ def test_the_relay_resumes_where_it_stopped_without_losing_or_repeating(
                 "quantity": 10,
             }
         )
-    first = OutboxRelay(redis_space.client, redis_space.prefix, ServiceSystem(store), page=5)
+    first = OutboxRelay(redis_space.client, redis_space.prefix, systems(store), page=5)
     registry = api.registry("KR_ETS")
     first.publish_page(registry)  # one page, then the relay "dies"
     stopped_at = first.position("REGISTRY_KR_ETS")
     assert 0 < stopped_at < registry.recorder.max_notification_id()
 
     # a restarted relay, and a second one running by mistake, take turns
-    second = OutboxRelay(redis_space.client, redis_space.prefix, ServiceSystem(store), page=5)
-    third = OutboxRelay(redis_space.client, redis_space.prefix, ServiceSystem(store), page=5)
+    second = OutboxRelay(redis_space.client, redis_space.prefix, systems(store), page=5)
+    third = OutboxRelay(redis_space.client, redis_space.prefix, systems(store), page=5)
     while second.publish_page(second.system.registry("KR_ETS"))[0]:
         third.publish_page(third.system.registry("KR_ETS"))
     assert second.publish_new() + third.publish_new() == 0  # nothing left
@@ -209,10 +213,10 @@ def test_the_relay_resumes_where_it_stopped_without_losing_or_repeating(
 
 
 def test_a_message_that_is_not_an_envelope_goes_to_the_dead_letter_stream(
-    postgres_url: str, redis_space: RedisSpace
+    postgres_url: str, redis_space: RedisSpace, systems: Opener
 ) -> None:
     store = StoreConfig.from_env(database_url=postgres_url)
-    api = demo_world(store)
+    api = demo_world(systems, store)
     kr = consumer_for(api, redis_space, "KR_ETS", "kr-1")
     kr.streams()
     redis_space.client.xadd(stream_key(redis_space.prefix, CLEARINGHOUSE), {"envelope": "{}"})
