@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-projections clean
+.PHONY: demo test lint bench bench-projections bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,6 @@ bench-projections: $(STAMP)  ## rebuild the Article 6 projections from 1M events
 
 clean:
 	rm -rf $(VENV) clearinghouse-store .pytest_cache .mypy_cache .ruff_cache
+
+bench-load: $(STAMP)  ## N transfers through the HTTP API, workers and relay (PostgreSQL + Redis), next to the raw PostgreSQL append rate
+	$(BIN)/python -m bench.load

@@ -314,3 +314,23 @@ def test_a_store_that_stops_answering_is_503_and_nothing_is_half_done(
     monkeypatch.undo()
     assert api.positions() == before
     assert api.issue("cn", "CN_ETS", "i1", "HUANENG", "CEA", 10).status_code == 200  # retried
+
+
+@covers("ART-008")
+def test_bounds_on_what_one_request_can_ask_for(api: Api) -> None:
+    """Found by the fuzz: an NDC period of a billion years made Table 4 walk every
+    year (the request never returned). Years are bounded; so are bodies."""
+    party = {
+        "party": "CN",
+        "ndc": {"type": "single-year", "target_year": 2030, "period": [2021, 1_000_000_000]},
+        "ca_method": "trajectory",
+    }
+    refused = api.post("auditor", "/article6/summary", {"party": party})
+    assert (refused.status_code, refused.json()["code"]) == (422, "ART-008")
+    assert "1000000000" in refused.json()["reason"]
+    huge = api.client.post(
+        "/parties",
+        content=b" " * (2 << 20),
+        headers=api.headers("admin", **{"Content-Type": "application/json"}),
+    )
+    assert huge.status_code == 413

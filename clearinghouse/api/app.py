@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from clearinghouse.api import errors
 from clearinghouse.api.routers import (
@@ -30,6 +32,7 @@ from clearinghouse.api.services import Services
 from clearinghouse.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+MAX_BODY = 1 << 20  # bytes
 
 DESCRIPTION = """\
 The clearinghouse for linked carbon markets, as a service.
@@ -76,6 +79,16 @@ def create_app(
     if services is not None:
         app.state.services = services
     errors.install(app)
+
+    @app.middleware("http")
+    async def bounded(request: Request, call_next: Any) -> Any:
+        """Refuse bodies over MAX_BODY before reading them (every command is small)."""
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            body = {"code": "INP-001", "reason": f"request body over {MAX_BODY:,} bytes"}
+            return JSONResponse(body, 413)
+        return await call_next(request)
+
     for module in (
         health,
         registries,

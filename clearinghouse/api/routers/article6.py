@@ -46,7 +46,21 @@ def rule_set(choice: str | RuleSet) -> RuleSet:
     return rules.load(choice)
 
 
+#: years a Party file sent over HTTP may name (Table 4 walks every year of the NDC
+#: period: an unbounded period would be an unbounded computation)
+YEARS = (1990, 2100)
+
+
 def checked(party: PartyFile) -> PartyFile:
+    first, last = YEARS
+    named = [*party.ndc.period, *party.inventory, *party.trajectory, *party.inventory_para10]
+    outside = sorted({y for y in named if not first <= y <= last})
+    if outside:
+        raise Refused(
+            "ART-008",
+            file="(request body)",
+            reason=f"years must lie within {first}-{last}, not {', '.join(map(str, outside[:5]))}",
+        )
     party.method()  # ART-001: the Party's method must fit its NDC
     return party
 

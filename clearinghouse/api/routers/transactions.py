@@ -87,8 +87,10 @@ def run_command(
             return _refusal(receipt)
         deadline = time.monotonic() + min(wait, svc.settings.max_wait_s)
         current = view(app, receipt, direction)
+        pause = 0.005  # short at first (a transfer takes tens of ms), then backing off
         while current.state not in ENDED and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
             current = view(app, receipt, direction)
         return answer(current)
 
