@@ -235,7 +235,9 @@ def drive(
         answer = local.client.post(path, json=transfer(f"{label}-{i}"))
         elapsed = (time.perf_counter() - started) * 1000
         expected = (200, "completed") if wait else (202, "proposed")
-        if (answer.status_code, answer.json().get("state")) != expected:
+        json_body = answer.headers.get("content-type", "").startswith("application/json")
+        state = answer.json().get("state") if json_body else None
+        if (answer.status_code, state) != expected:
             raise SystemExit(f"bench: transfer {label}-{i}: {answer.status_code} {answer.text}")
         with lock:
             latencies.append(elapsed)
@@ -404,6 +406,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> Report:
         until(lambda: held_by_posco(d) >= expected, 300, "the accepted transfers to complete")
         seconds = time.perf_counter() - started
         accepted = Phase("accepted", args.transfers, args.concurrency, seconds, latencies)
+    except BaseException:
+        for log in sorted(workdir.glob("*.log")):  # the processes' side of the story
+            say(f"--- {log.name} ---\n{log.read_text(errors='replace')[-4000:]}")
+        raise
     finally:
         d.down()
     raw = raw_append(args.database_url, args.raw_saves, show)

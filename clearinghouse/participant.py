@@ -19,6 +19,8 @@ same block wins" works in practice.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 MAX_ATTEMPTS = 20
+
+
+class Contended(RuntimeError):
+    """Every attempt lost a race with another writer: nothing was written; retry."""
 
 
 class UnitOfWork:
@@ -118,7 +124,11 @@ class Participant(Application[UUID]):
                 return result
             except IntegrityError:
                 log.debug("%s: concurrent write, attempt %d", self.name, attempt)
-        raise RuntimeError(f"{self.name}: gave up after {MAX_ATTEMPTS} concurrent writes")
+                # a random pause, growing, so that writers contending for one
+                # aggregate (many requests on one account) do not collide again
+                # in lockstep and starve one of them
+                time.sleep(random.uniform(0, 0.002 * attempt))
+        raise Contended(f"{self.name}: gave up after {MAX_ATTEMPTS} concurrent writes")
 
     # -- messaging ---------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from adapters.catalogue import NotReproducible
 from clearinghouse.application import AdminError
 from clearinghouse.checks import Refused
 from clearinghouse.commands import InvalidInput
+from clearinghouse.participant import Contended
 from clearinghouse.service.system import UnknownRegistry
 
 #: refusals that mean "this input is wrong", answered 422 rather than 409
@@ -119,6 +120,11 @@ def install(app: FastAPI) -> None:
         # nothing was committed: the client may retry (with the same Idempotency-Key)
         reason = str(error).strip() or type(error).__name__
         return problem(ServiceRefused("SVC-007", component="the event store", reason=reason))
+
+    @app.exception_handler(Contended)
+    async def contended(_: Request, error: Contended) -> JSONResponse:
+        reason = f"{error}; nothing was written, retry"
+        return problem(ServiceRefused("SVC-007", component="the store", reason=reason))
 
     @app.exception_handler(NotReproducible)
     async def unreproducible(_: Request, error: NotReproducible) -> JSONResponse:

@@ -95,6 +95,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.article6 = Article6Views(self.system)
+        self._writers: dict[str, threading.Lock] = {}
+        self._writers_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: ServiceSettings) -> Services:
@@ -124,14 +126,24 @@ class Services:
         if self.clearing is not None and not self.clearing.is_alive():
             self.clearing.start()
 
-    def command(self, run: Callable[[], T]) -> T:
-        """Run a command; delivering in process, settle before answering."""
+    def command(self, run: Callable[[], T], registry: str | None = None) -> T:
+        """Run a command; delivering in process, settle before answering.
+
+        Commands for one registry take turns within this process: they would
+        all write that registry's table, which PostgreSQL lets one transaction
+        at a time append to anyway, and racing each other for the same account
+        they would mostly lose (optimistic concurrency) and retry."""
         if not self.system.in_process:
-            return run()
+            with self._writer(registry):
+                return run()
         with self.system.lock:
             result = run()
             self.system.settle()
             return result
+
+    def _writer(self, registry: str | None) -> threading.Lock:
+        with self._writers_lock:
+            return self._writers.setdefault(registry or "", threading.Lock())
 
     def close(self) -> None:
         if self.clearing is not None:

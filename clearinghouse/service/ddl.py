@@ -29,10 +29,15 @@ def creating_tables(store: StoreConfig) -> Iterator[None]:
         yield
         return
     import psycopg  # only with the postgres extra
+    from eventsourcing.persistence import OperationalError
 
     # the connection string without our own ?schema= parameter
     url = urlunparse(urlparse(store.database_url)._replace(query=""))
-    with psycopg.connect(url, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as error:  # as the library reports an unreachable store
+        raise OperationalError(str(error)) from error
+    with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             yield

@@ -54,7 +54,7 @@ def open_account(
     def run() -> JSONResponse:
         app = svc.system.registry(registry)
         existed = app.account(body.account) is not None
-        svc.command(lambda: app.open_account(body))
+        svc.command(lambda: app.open_account(body), registry)
         opened = app.account(body.account)
         assert opened is not None
         view = AccountView.of(opened)

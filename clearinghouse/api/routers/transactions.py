@@ -82,7 +82,7 @@ def run_command(
 
     def run() -> JSONResponse:
         app = svc.system.registry(registry)
-        receipt: Receipt = svc.command(lambda: getattr(app, command)(body))
+        receipt: Receipt = svc.command(lambda: getattr(app, command)(body), registry)
         if receipt.code == "TXN-001":  # the id belongs to another transaction
             return _refusal(receipt)
         deadline = time.monotonic() + min(wait, svc.settings.max_wait_s)
