@@ -334,3 +334,22 @@ def test_bounds_on_what_one_request_can_ask_for(api: Api) -> None:
         headers=api.headers("admin", **{"Content-Type": "application/json"}),
     )
     assert huge.status_code == 413
+
+
+def test_a_command_that_loses_every_race_is_503_and_writes_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    registry = api.services.system.registry("CN_ETS")
+
+    def always_beaten(*_: object, **__: object) -> None:
+        raise IntegrityError("another writer was first")
+
+    before = api.positions()
+    monkeypatch.setattr(registry, "commit", always_beaten)
+    refused = api.issue("cn", "CN_ETS", "i1", "HUANENG", "CEA", 10)
+    assert (refused.status_code, refused.json()["code"]) == (503, "SVC-007")
+    assert "gave up after 20 concurrent writes" in refused.json()["reason"]
+    monkeypatch.undo()
+    assert api.positions() == before

@@ -74,7 +74,12 @@ def run_worker(settings: ServiceSettings, registry: str | None, stop: threading.
             announced = False
             while registry not in system.connected():
                 if not announced:
-                    log.info("waiting for registry %s to be connected (POST /registries)", registry)
+                    log.info(
+                        "waiting for registry %s to be connected (POST /registries); "
+                        "connected now: %s",
+                        registry,
+                        ", ".join(system.connected()) or "none",
+                    )
                     announced = True
                 if stop.wait(1):
                     return 0
