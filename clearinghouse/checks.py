@@ -48,6 +48,8 @@ FAMILIES = {
 
 _ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
 _NATIVE = "the jurisdiction's rules, cited in the message (docs/jurisdictions.md)"
+_RECON = "reference/registries-and-reporting.md L38 (ITL reconciliation)"
+_CHAIN = "issue #6, item 1 (SHA-256 chain over each log, checkpoints); docs/audit.md"
 _AGR = "issue #2 (linkage agreements); reference/linkage-and-article6.md, Linkage (002 L12)"
 
 CATALOGUE: dict[str, Check] = {
@@ -359,6 +361,53 @@ CATALOGUE: dict[str, Check] = {
         # -- end of SIM codes --
         #
         # -- audit (issue #6; AUD-0xx; add codes below this line) --
+        # AUD-001 refuses transfers; the others are findings of the audit tools
+        # (docs/audit.md): their codes are as stable as any check's.
+        Check(
+            "AUD-010",
+            "AUD",
+            "event modified",
+            "{application} position {position}: the stored event ({topic}) is not the one "
+            "checkpointed there; its state or topic was changed.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-011",
+            "AUD",
+            "event deleted",
+            "{application} position {position}: the event checkpointed there is missing.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-012",
+            "AUD",
+            "event inserted",
+            "{application} position {position}: an event ({topic}, {identity}) that was "
+            "never checkpointed there (inserted or forged).",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-013",
+            "AUD",
+            "events reordered",
+            "{application} position {position}: the event ({topic}) checkpointed at "
+            "position {origin}; events were moved.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-014",
+            "AUD",
+            "checkpoints broken",
+            "{application}: the checkpoints are broken at position {position}: {reason}.",
+            _CHAIN + " (checkpoint segments link to each other)",
+        ),
+        Check(
+            "AUD-015",
+            "AUD",
+            "published head does not match",
+            "Head {digest}: {application} at position {position} does not match: {reason}.",
+            _CHAIN + " (a published head anchors every log at once)",
+        ),
         # -- end of AUD codes --
         #
         # -- service access (issue #7; SVC-0xx; add codes below this line) --
