@@ -364,6 +364,14 @@ CATALOGUE: dict[str, Check] = {
         # AUD-001 refuses transfers; the others are findings of the audit tools
         # (docs/audit.md): their codes are as stable as any check's.
         Check(
+            "AUD-001",
+            "AUD",
+            "registry under reconciliation",
+            "Cross-border transfers to or from {registry} are blocked: its reconciliation "
+            "with the central ledger is {status} ({detail}).",
+            _RECON + " (transactions blocked while pending); " + _ITL + " (UK ETS 3016)",
+        ),
+        Check(
             "AUD-010",
             "AUD",
             "event modified",
@@ -407,6 +415,45 @@ CATALOGUE: dict[str, Check] = {
             "published head does not match",
             "Head {digest}: {application} at position {position} does not match: {reason}.",
             _CHAIN + " (a published head anchors every log at once)",
+        ),
+        Check(
+            "AUD-020",
+            "AUD",
+            "totals inconsistent",
+            "{registry}, {category} {unit_type}: the registry's log holds {registry_total} t, "
+            "the central ledger {central_total} t.",
+            _RECON + " (phase 1: totals per account type and unit type)",
+        ),
+        Check(
+            "AUD-021",
+            "AUD",
+            "block only in the registry",
+            "{registry}: {category} block {block} ({count} t) is in the registry's accounts "
+            "but not in the central ledger.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-022",
+            "AUD",
+            "block only in the central ledger",
+            "{registry}: the central ledger has {category} block {block} ({count} t) for this "
+            "registry; its accounts do not hold it.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-023",
+            "AUD",
+            "block status differs",
+            "{registry}: block {block} ({count} t) is {registry_category} in the registry's "
+            "log but {central_category} in the central ledger.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-041",
+            "AUD",
+            "serial never issued",
+            "No block containing serial {serial} of {space} was ever issued{where}.",
+            "issue #6, item 4 (provenance of a serial)",
         ),
         # -- end of AUD codes --
         #

@@ -12,6 +12,7 @@ option, no such log or serial, unreadable file).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -104,6 +105,46 @@ def add_parser(sub: Any, store_options: Options) -> None:
     )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    p = command(
+        "reconcile",
+        "reconcile registries with the central ledger (ITL phases; blocks transfers)",
+        "Phase 1 compares totals per account type and unit type of each registry's own "
+        "log with the clearinghouse's central ledger (AUD-020); phase 2 the unit blocks "
+        "(AUD-021 only in the registry, AUD-022 only in the ledger, AUD-023 another "
+        "status); phase 3 lists the events of both logs that touched each differing "
+        "block. The outcome (completed, totals inconsistent, unit blocks inconsistent, "
+        "manual intervention required when a log fails its hash chain) is recorded in "
+        "the clearinghouse: until a run completes, the registry's cross-border transfers "
+        "are refused (AUD-001). Resolve a discrepancy with a correcting transaction in "
+        "the registry, then reconcile again. Exit status 1 unless every run completes.",
+    )
+    p.add_argument("registry", nargs="*", help="registry codes (default: every registry)")
+    p.add_argument(
+        "--dry-run", action="store_true",
+        help="compare only: record nothing, block nothing (read-only access suffices)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip the hash-chain check of the logs compared"
+    )
+
+    p = command(
+        "trace",
+        "the history of the block holding a serial, across every log",
+        "Follows one serial from its issuance through every proposal, hold, transfer "
+        "(cross-border and between accounts), split, exchange-rate conversion, Article 6 "
+        "authorization, first transfer, corresponding adjustment and its end, each with "
+        "its log, position and business date; then where it is now. SERIAL is a number "
+        "(with --registry, the originating registry), REG:TYPE:SERIAL, a block "
+        "REG:TYPE:VINTAGE:FIRST-LAST or an ITMO id (their first serial).",
+    )
+    p.add_argument("serial", metavar="SERIAL")
+    p.add_argument("--registry", metavar="CODE", help="the originating registry of SERIAL")
+    p.add_argument("--unit-type", metavar="TYPE", help="if the registry issues several")
+    p.add_argument(
+        "--all", action="store_true",
+        help="every event that touched it (default: the main steps)",
+    )  # fmt: skip
+
 
 def run(args: argparse.Namespace) -> int:
     from clearinghouse.audit.logs import Logs
@@ -119,10 +160,14 @@ def run(args: argparse.Namespace) -> int:
                 "checkpoint": _checkpoint,
                 "head": _head,
                 "verify": _verify,
+                "reconcile": _reconcile,
+                "trace": _trace,
             }[args.audit]
             return handler(logs, args)
     except Refused as refused:
         return _fail(f"{refused.code}: {refused.reason}")
+    except (KeyError, ValueError) as error:
+        return _fail(str(error).strip("'\""))
 
 
 def _fail(message: str) -> int:
@@ -237,3 +282,93 @@ def _render_verification(result: Any) -> str:
         where = f"{first.application} position {first.position:,} ({first.code})" if first else ""
         lines.append(f"Result: TAMPERED — first bad position: {where}")
     return "\n".join(lines)
+
+
+# -- reconcile, trace ---------------------------------------------------------------------
+
+
+def _reconcile(logs: Any, args: argparse.Namespace) -> int:
+    from clearinghouse.application import CLEARINGHOUSE, ClearinghouseApplication
+    from clearinghouse.audit import reconcile
+
+    if not logs.has(CLEARINGHOUSE):
+        return _fail(f"no clearinghouse log in {logs.store.describe()}")
+    writer = None if args.dry_run else ClearinghouseApplication(logs.store)
+    try:
+        reports = reconcile.reconcile(
+            logs, args.registry or None, writer, check_chains=not args.no_verify
+        )
+    finally:
+        if writer is not None:
+            writer.close()
+    text = "\n\n".join(_render_reconciliation(r) for r in reports) or "no registries"
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
+    else:
+        print(text)
+    return 0 if all(r.status == "completed" for r in reports) else 1
+
+
+def _render_reconciliation(r: Any) -> str:
+    recorded = f"run {r.run}, recorded" if r.run is not None else "not recorded (--dry-run)"
+    lines = [
+        f"{r.registry}: {r.status.replace('_', ' ').upper()} ({recorded})",
+        "  logs compared up to: " + ", ".join(f"{app} {pos:,}" for app, pos in r.positions.items()),
+    ]
+    if r.verified:
+        lines.append(
+            "  hash chains: " + ", ".join(f"{app} {state}" for app, state in r.verified.items())
+        )
+    lines.append("  phase 1, totals (t):")
+    lines.append(f"    {'status':<12} {'unit type':<22} {'registry':>14} {'central ledger':>14}")
+    for t in r.totals:
+        mark = "" if t.registry == t.central else "  ≠"
+        lines.append(
+            f"    {t.category:<12} {t.unit_type:<22} {t.registry:>14,} {t.central:>14,}{mark}"
+        )
+    phase2 = [d for d in r.discrepancies if d.phase == 2]
+    lines.append(f"  phase 2, unit blocks: {len(phase2) or 'no'} difference(s)")
+    for d in r.discrepancies:
+        lines.append(f"    {d.code} {d.message}")
+        for t in d.trail:
+            when = t.business_date.isoformat() if t.business_date else "-"
+            lines.append(
+                f"      {t.application:<18} {t.position:>7}  {when:<10}  {t.event:<30} "
+                f"{t.transaction or ''} {t.block}"
+            )
+    if phase2:
+        lines.append("  phase 3: the events above touched each differing block")
+    return "\n".join(lines)
+
+
+def _trace(logs: Any, args: argparse.Namespace) -> int:
+    from clearinghouse.audit.trace import Query, trace
+
+    query = Query.parse(args.serial, args.registry, args.unit_type)
+    result = trace(logs, query)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    shown = [s for s in result.steps if args.all or s.key]
+    lines = [
+        f"serial {result.serial} of {result.space}"
+        + (f", followed as {', '.join(result.followed[1:])}" if len(result.followed) > 1 else ""),
+        "",
+        f"{'business date':<13} {'log':<18} {'pos':>6}  {'step':<24} {'block':<26} detail",
+    ]
+    for s in shown:
+        when = s.business_date.isoformat() if s.business_date else "-"
+        lines.append(
+            f"{when:<13} {s.application:<18} {s.position:>6}  {s.step:<24} {s.block or '':<26} "
+            f"{s.detail}"
+        )
+    if not args.all and len(shown) < len(result.steps):
+        lines.append(f"({len(result.steps) - len(shown)} more events: --all shows every one)")
+    lines.append("")
+    for n in result.now:
+        where = f"account {n.account} of {n.holder}" if n.account else n.holder
+        itmo = f"; ITMO under {n.authorization}" if n.authorization else ""
+        first = ", first transferred" if n.first_transferred else ""
+        lines.append(f"now: {n.block} is {n.status}, held by {where}{itmo}{first}")
+    print("\n".join(lines))
+    return 0
