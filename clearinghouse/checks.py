@@ -449,6 +449,13 @@ CATALOGUE: dict[str, Check] = {
             _RECON + " (phase 2: unit blocks)",
         ),
         Check(
+            "AUD-040",
+            "AUD",
+            "no such point in the log",
+            "{reason}.",
+            "issue #6, item 2 (as of a business date or a log position)",
+        ),
+        Check(
             "AUD-041",
             "AUD",
             "serial never issued",
