@@ -449,6 +449,28 @@ CATALOGUE: dict[str, Check] = {
             _RECON + " (phase 2: unit blocks)",
         ),
         Check(
+            "AUD-030",
+            "AUD",
+            "pack file modified",
+            "Evidence pack {pack}: {file} does not match its checksum in the manifest.",
+            "issue #6, item 5 (a manifest with checksums)",
+        ),
+        Check(
+            "AUD-031",
+            "AUD",
+            "pack incomplete",
+            "Evidence pack {pack}: {reason}.",
+            "issue #6, item 5 (events, checkpoints and head, projections, reconciliation, "
+            "manifest)",
+        ),
+        Check(
+            "AUD-032",
+            "AUD",
+            "pack contents disagree",
+            "Evidence pack {pack}: {reason}.",
+            "issue #6, item 5 (verify-pack needs nothing but the pack)",
+        ),
+        Check(
             "AUD-040",
             "AUD",
             "no such point in the log",

@@ -153,6 +153,37 @@ def add_parser(sub: Any, store_options: Options) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command(
+        "export",
+        "write an evidence pack (zip) that another auditor can verify offline",
+        "The pack holds every log's stored events (JSON Lines, state exactly as stored), "
+        "the hash-chain checkpoints and head, the projections (as of --as-of or "
+        "--position, default now), the reconciliation of every registry and the "
+        "verification result, with a manifest of SHA-256 checksums. Run `audit "
+        "checkpoint` first, or the pack proves nothing. Reads the store only.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.zip")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--as-of", metavar="DATE", help="projections as of this business date")
+    when.add_argument("--position", type=int, metavar="N", help="... or clearinghouse position")
+    p.add_argument("--party", action="append", metavar="CODE", help="AEF tables for this Party")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = cmds.add_parser(
+        "verify-pack",
+        help="check an evidence pack with nothing but the pack",
+        description="Checks every file against the manifest (AUD-030/031), every log's hash "
+        "chain against the packed checkpoints (AUD-010..014) and head (AUD-015; with "
+        "--head, against a head published elsewhere), then recomputes the projections "
+        "and the reconciliation from the packed events and compares them byte for byte "
+        "(AUD-032). Needs no store. Exit status 1 if anything fails.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("pack", type=Path, metavar="FILE.zip")
+    p.add_argument("--head", metavar="DIGEST|FILE", help="a head published by the operator")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
         "trace",
         "the history of the block holding a serial, across every log",
         "Follows one serial from its issuance through every proposal, hold, transfer "
@@ -174,6 +205,8 @@ def add_parser(sub: Any, store_options: Options) -> None:
 def run(args: argparse.Namespace) -> int:
     from clearinghouse.audit.logs import Logs
 
+    if args.audit == "verify-pack":
+        return _verify_pack(args)
     try:
         store = StoreConfig.from_env(args.store, args.database_url)
         if store.kind == "memory":
@@ -187,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
                 "verify": _verify,
                 "reconcile": _reconcile,
                 "replay": _replay,
+                "export": _export,
                 "trace": _trace,
             }[args.audit]
             return handler(logs, args)
@@ -252,20 +286,29 @@ def _verify(logs: Any, args: argparse.Namespace) -> int:
     for name in args.app or []:
         if not logs.has(name):
             return _fail(f"no log {name!r} (there are: {', '.join(logs.names())})")
-    head: verify.Head | str | None = None
-    if args.head:
-        path = Path(args.head)
-        if path.is_file():
-            try:
-                head = verify.Head.model_validate_json(path.read_text(encoding="utf-8"))
-            except ValueError as error:
-                return _fail(f"{path} is not a head from `audit head --json`: {error}")
-        else:
-            head = args.head.strip()
+    try:
+        head = _head_option(args.head)
+    except ValueError as error:
+        return _fail(str(error))
     with _bar(args, "verifying") as bar:
         result = verify.verify(logs, args.app, head, bar)
     _emit(args, result, _render_verification(result))
     return 0 if result.intact and result.anchored else 1
+
+
+def _head_option(value: str | None) -> Any:
+    """--head: a file from `audit head --json`, or a digest."""
+    from clearinghouse.audit import verify
+
+    if not value:
+        return None
+    path = Path(value)
+    if path.is_file():
+        try:
+            return verify.Head.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise ValueError(f"{path} is not a head from `audit head --json`: {error}") from None
+    return value.strip()
 
 
 def _render_verification(result: Any) -> str:
@@ -494,3 +537,67 @@ def _render_replay(r: Any) -> str:
         for party_code in a6["table4"]:
             lines.append(f"Table 4 {party_code}: in --json")
     return "\n".join(lines)
+
+
+# -- evidence packs ------------------------------------------------------------------------
+
+
+def _export(logs: Any, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from clearinghouse.audit import pack
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        return _fail(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)")
+    with _bar(args, "exporting") as bar:
+        summary = pack.export(logs, args.out, as_of, args.position, args.party, bar)
+    lines = [
+        f"wrote {summary.path}: {summary.files} files, "
+        + ", ".join(f"{app} {n:,} events" for app, n in summary.events.items()),
+        f"pack digest (SHA-256 of its manifest): {summary.digest}",
+        f"head: {summary.head}"
+        if summary.head
+        else "warning: no checkpoint yet: the pack "
+        "proves nothing until `audit checkpoint` has anchored the logs",
+    ]
+    _emit(args, summary, "\n".join(lines))
+    return 0
+
+
+def _verify_pack(args: argparse.Namespace) -> int:
+    from clearinghouse.audit import pack
+
+    if not args.pack.is_file():
+        return _fail(f"no file {args.pack}")
+    try:
+        head = _head_option(args.head)
+    except ValueError as error:
+        return _fail(str(error))
+    result = pack.verify_pack(args.pack, head)
+    lines = [f"Evidence pack {result.pack} (manifest SHA-256 {result.digest or '?'})", ""]
+    for log in result.logs:
+        detail = f"anchored through {log.anchored_through:,}"
+        if log.first_bad_position is not None:
+            detail = f"first bad position {log.first_bad_position:,}; " + ", ".join(
+                f"{code} ×{n}" for code, n in log.counts.items()
+            )
+        lines.append(f"  {log.application:<24} {log.events:>9,} events  {log.status:<12} {detail}")
+    for label, ok in (
+        ("projections recomputed from the events", result.projections_match),
+        ("reconciliation recomputed from the events", result.reconciliation_match),
+    ):
+        if ok is not None:
+            lines.append(f"  {label}: {'identical' if ok else 'DIFFERENT'}")
+    if result.head is not None:
+        lines.append(f"  head {result.head.digest}")
+    findings = result.findings + [f for log in result.logs for f in log.findings]
+    lines += [f"  {f.code} {f.message}" for f in findings[:40]]
+    ok = result.intact and result.anchored
+    verdict = "verified" if ok else "NOT VERIFIED"
+    if result.intact and not result.anchored:
+        verdict += " (nothing in it is anchored by a checkpoint)"
+    lines += ["", f"Result: {verdict}"]
+    _emit(args, result, "\n".join(lines))
+    return 0 if ok else 1

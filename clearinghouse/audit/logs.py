@@ -141,9 +141,13 @@ class Logs:
         self, name: str, start: int = 1, stop: int | None = None
     ) -> Iterator[tuple[int, Any]]:
         """``(position, domain event)`` pairs, decoded with the log's mapper."""
-        mapper = self.app(name).mapper
+        mapper = self.mapper(name)
         for row in self.rows(name, start, stop):
             yield row.id, mapper.to_domain_event(row)
+
+    def mapper(self, name: str) -> Any:
+        """What turns the log's stored events back into domain events."""
+        return self.app(name).mapper
 
     def position(self, name: str) -> int:
         return self.app(name).recorder.max_notification_id() or 0

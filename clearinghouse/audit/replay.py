@@ -173,7 +173,7 @@ def _position_cuts(logs: Logs, app: str, position: int) -> dict[str, _Cut]:
             last = row
         if last is None:
             raise Refused("AUD-040", reason=f"{app} has no event at or before {position:,}")
-        event: Any = logs.app(app).mapper.to_domain_event(last)
+        event: Any = logs.mapper(app).to_domain_event(last)
         moment = event.timestamp
     for name in logs.names():
         if name != app:

@@ -218,7 +218,7 @@ def verify(
                 head_findings.append(_head_mismatch(name, published, None))  # type: ignore[arg-type]
             continue
         result = check_log(logs, name, watch, bar)
-        checked.append(_model(result))
+        checked.append(model_of(result))
         if published is not None and name in published.logs:
             entry = published.logs[name]
             actual = result.watched.get(entry.position)
@@ -239,7 +239,7 @@ def check_log(
     logs: Logs, name: str, watch: list[int] | None = None, bar: ProgressBar | None = None
 ) -> ChainResult:
     """Stream one log against its checkpoint segments."""
-    check = ChainCheck(name, _segments(logs, name), watch or [])
+    check = ChainCheck(name, segments(logs, name), watch or [])
     for page in logs.pages(name):
         check.feed(page)
         if bar is not None:
@@ -247,7 +247,7 @@ def check_log(
     return check.finish()
 
 
-def _segments(logs: Logs, name: str) -> Any:
+def segments(logs: Logs, name: str) -> Any:
     """The log's checkpoint segments in order, one at a time (a missing one is
     skipped: the next one's link to it then breaks, AUD-014)."""
     tip = logs.audit.tip(name)
@@ -257,7 +257,7 @@ def _segments(logs: Logs, name: str) -> Any:
             yield segment
 
 
-def _model(result: ChainResult) -> LogVerification:
+def model_of(result: ChainResult) -> LogVerification:
     name = result.application
     findings = [Finding.of(name, f.code, f.position, f.facts) for f in result.findings]
     if result.counts:
