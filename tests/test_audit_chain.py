@@ -325,3 +325,12 @@ def test_tampering_with_postgresql_tables_is_found(postgres_url: str) -> None:
     assert (kr.first_bad_position, kr.counts) == (deleted, {"AUD-011": 1})
     others = [log.status for log in result.logs if log.application.endswith(("TOKYO", "SAITAMA"))]
     assert others == ["intact", "intact"]
+
+
+def test_files_in_the_store_that_are_not_logs_are_left_alone(store: Path) -> None:
+    (store / "notes.sqlite").write_bytes(b"not a database")
+    with sqlite3.connect(store / "keys.sqlite") as conn:
+        conn.execute("CREATE TABLE api_keys (key TEXT)")
+    with open_logs(store) as logs:
+        assert "NOTES" not in logs.names() and "KEYS" not in logs.names()
+    assert check(store).intact

@@ -124,3 +124,38 @@ def test_same_inputs_same_bytes_and_points_outside_the_log_are_refused(
     with redirect_stderr(err):
         assert cli.main(["audit", "replay", "--store", str(where), "--as-of", "31/03/2025"]) == 2
     assert "not a date" in err.getvalue()
+
+
+def test_table_4_and_the_aef_tables_as_of_a_date(
+    live: tuple[Path, dict[str, Replay]], tmp_path: Path
+) -> None:
+    """Table 4 as of a date is `article6 summary` of the log as it stood then: rows
+    kept by the year of the action agree with today's for 2025, the 2026 use is not
+    there yet, and the corresponding adjustment by vintage (row 12) is what it
+    was before that use of vintage-2025 units."""
+    import json
+
+    where, _ = live
+    cc = tmp_path / "cc.yaml"
+    cc.write_text(  # illustrative inventory, as the example Party files are
+        "party: CC\nndc: {type: single-year, target_year: 2030, period: [2021, 2030]}\n"
+        "ca_method: trajectory\ninventory: {2025: 1000000, 2026: 1000000}\n"
+    )
+
+    def run(*argv: str) -> dict[str, object]:
+        out = StringIO()
+        with redirect_stdout(out), redirect_stderr(StringIO()):
+            assert cli.main([*argv, "--store", str(where), "--json"]) == 0
+        return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+    replayed = run("audit", "replay", "--as-of", "2025-12-31", "--party", "AA", "--ndc", str(cc))
+    article6 = replayed["projections"]["article6"]  # type: ignore[index]
+    then = article6["table4"]["CC"]["rows"]
+    today = run("article6", "summary", "--ndc", str(cc))["rows"]
+    assert today["9"]["2026"] == 100  # type: ignore[index]  # CC used 100 t in 2026
+    assert then["9"]["2026"] == 0
+    by_year = ("5", "7", "8", "9", "10")
+    assert [then[r]["2025"] for r in by_year] == [today[r]["2025"] for r in by_year]  # type: ignore[index]
+    assert (then["12"]["2025"], today["12"]["2025"]) == (0, -100)  # type: ignore[index]
+    actions = [r["Action type"] for r in article6["aef"]["AA"]["2025"]["table2"]]
+    assert actions == ["Authorization", "First transfer"]

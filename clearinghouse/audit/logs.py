@@ -15,7 +15,10 @@ listed: audit an :class:`~clearinghouse.system.EmbeddedSystem` then.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from uuid import UUID
@@ -84,7 +87,7 @@ class Logs:
         if self._given:
             found = set(self._apps)
         elif self.store.kind == "sqlite":
-            found = {p.stem.upper() for p in self.store.path.glob("*.sqlite")}
+            found = {p.stem.upper() for p in self.store.path.glob("*.sqlite") if _is_log(p)}
         else:
             found = set(_postgres_logs(self.store.database_url or ""))
         found.discard(AUDIT)
@@ -162,6 +165,19 @@ class Logs:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_log(path: Path) -> bool:
+    """Whether a SQLite file holds an ``eventsourcing`` log (other tools may keep
+    files of their own in the store directory)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_events'"
+            ).fetchone()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
 def _postgres_logs(url: str) -> list[str]:
