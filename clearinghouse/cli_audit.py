@@ -594,6 +594,11 @@ def _verify_pack(args: argparse.Namespace) -> int:
         lines.append(f"  head {result.head.digest}")
     findings = result.findings + [f for log in result.logs for f in log.findings]
     lines += [f"  {f.code} {f.message}" for f in findings[:40]]
+    unanchored = sum(log.unanchored for log in result.logs)
+    if unanchored:
+        lines.append(
+            f"  {unanchored:,} packed events come after the last checkpoint: not protected"
+        )
     ok = result.intact and result.anchored
     verdict = "verified" if ok else "NOT VERIFIED"
     if result.intact and not result.anchored:

@@ -334,3 +334,14 @@ def test_files_in_the_store_that_are_not_logs_are_left_alone(store: Path) -> Non
     with open_logs(store) as logs:
         assert "NOTES" not in logs.names() and "KEYS" not in logs.names()
     assert check(store).intact
+
+
+@covers("AUD-014")
+def test_a_whole_log_deleted_from_the_store_is_missed(store: Path) -> None:
+    (store / "registry_tokyo.sqlite").unlink()
+    result = check(store)
+    tokyo = log_of(result, "REGISTRY_TOKYO")
+    assert not result.intact and tokyo.status == "tampered"
+    assert tokyo.findings[0].message == (
+        "REGISTRY_TOKYO: the checkpoints are broken at position 0: the log is missing."
+    )

@@ -205,6 +205,8 @@ def verify(
     head_findings: list[Finding] = []
     published = _published(logs, head, head_findings)
     names = list(applications or logs.names())
+    if applications is None:  # a log anchored once and gone since is found missing
+        names += [t.application for t in logs.audit.tips() if t.application not in names]
     if published is not None:
         names += [n for n in published.logs if n not in names]
     if bar is not None:
