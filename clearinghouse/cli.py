@@ -28,6 +28,7 @@ examples:
   clearinghouse checks                     the catalogue of check codes
   clearinghouse jurisdictions              the registry adapters (docs/jurisdictions.md)
   clearinghouse article6 --help            Article 6 accounting: AEF, Table 4, variants
+  clearinghouse audit --help               audit: verify, replay, reconcile, trace, packs
 
 Each registry and the clearinghouse keep their own event log; `events` shows
 them, `demo` prints a report computed from them. See docs/architecture.md.

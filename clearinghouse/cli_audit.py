@@ -25,11 +25,15 @@ from clearinghouse.progress import ProgressBar
 from clearinghouse.store import StoreConfig
 
 EPILOG = """\
-a first audit, step by step (docs/audit.md has the walk-through):
-  clearinghouse audit checkpoint            anchor every log; prints the head to publish
-  clearinghouse audit head                  the head as last anchored
-  clearinghouse audit verify                every log against its checkpoints
-  clearinghouse audit verify --head HEAD    ... and against a head published earlier
+a first audit, step by step (docs/audit.md has the whole walk-through):
+  clearinghouse audit checkpoint                 anchor every log; prints the head
+  clearinghouse audit head --json > head.json    keep the head; publish its digest
+  clearinghouse audit verify --head head.json    every log against checkpoints and head
+  clearinghouse audit replay --as-of 2025-12-31  every report as it stood then
+  clearinghouse audit reconcile                  each registry against the central ledger
+  clearinghouse audit trace 1 --registry CN_ETS  one unit, from issuance to now
+  clearinghouse audit export --out evidence.zip  an evidence pack ...
+  clearinghouse audit verify-pack evidence.zip   ... that verifies anywhere
 
 exit status: 0 all is well, 1 the audit found something (or, for verify, nothing
 is anchored yet), 2 the command could not run.
