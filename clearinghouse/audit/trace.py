@@ -204,7 +204,8 @@ def _clearinghouse_steps(logs: Logs, followed: _Followed) -> tuple[list[Step], s
             followed.issued(seen.blocks)
         hits = followed.hits(seen.blocks)
         if name == "Transaction.Completed" and seen.transaction in conversions and hits:
-            _follow_conversion(followed, conversions[seen.transaction], hits, e.issued)
+            proposal = proposals.setdefault(seen.transaction, {})
+            proposal["now"] = _follow_conversion(followed, conversions[seen.transaction], e.issued)
         if not hits:
             continue
         proposal = proposals.get(seen.transaction or "", {})
@@ -221,9 +222,11 @@ def _clearinghouse_steps(logs: Logs, followed: _Followed) -> tuple[list[Step], s
 
 
 def _follow_conversion(
-    followed: _Followed, groups: list[dict[str, Any]], hits: list[Block], issued: list[Block]
-) -> None:
-    """Map each followed serial of a converted group onto the block issued for it."""
+    followed: _Followed, groups: list[dict[str, Any]], issued: list[Block]
+) -> list[str]:
+    """Map each followed serial of a converted group onto the block issued for it;
+    returns the new ranges followed."""
+    added: list[_Range] = []
     for group, new in zip(groups, issued, strict=False):
         sources = [Block.parse(s) for s in group["sources"]]
         total = sum(b.count for b in sources)
@@ -236,10 +239,10 @@ def _follow_conversion(
                     k_lo, k_hi = offset + lo - source.first, offset + hi - source.first
                     first = new.first + math.floor(k_lo * rate)
                     last = new.first + min(math.ceil((k_hi + 1) * rate), new.count) - 1
-                    followed.ranges.append(
-                        _Range(new.registry, new.unit_type, first, max(first, last))
-                    )
+                    added.append(_Range(new.registry, new.unit_type, first, max(first, last)))
                 offset += source.count
+    followed.ranges += added
+    return [str(r) for r in added]
 
 
 def _describe_central(
@@ -317,7 +320,7 @@ def _conversion_detail(e: Any, proposal: dict[str, Any], followed: _Followed, so
     for group in groups:
         total = sum(Block.parse(s).count for s in group["sources"])
         rates.append(f"{total:,} -> {group['quantity']:,} {group['unit_type']}")
-    new = ", ".join(str(r) for r in followed.ranges[-len(e.issued) :])
+    new = ", ".join(proposal.get("now", []))
     return (
         f"transferred from {source} to {proposal.get('destination_registry')} and converted "
         f"({'; '.join(rates)}): the serial is now {new}"
