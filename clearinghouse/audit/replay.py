@@ -137,7 +137,7 @@ def replay(
     if position is not None:
         cuts = _position_cuts(logs, app, position)
     if bar is not None:
-        bar.total = max(1, sum(logs.position(n) for n in names) * (2 if as_of else 1))
+        bar.total = max(1, sum(logs.position(n) for n in names))
     chosen = rules.load(rule_set)
     projections: dict[str, Any] = {}
     if logs.has(CLEARINGHOUSE):
