@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.base import RegistryConfig
 from adapters.china import ccer, cn_ets
+from adapters.europe import eu_ets, swiss_ets
 from adapters.japan import jcm, jcm_japan, jcredit, saitama, tokyo
 from adapters.korea import k_ets
 from adapters.pilots import pilot
@@ -33,6 +34,8 @@ FACTORIES: dict[str, Factory] = {
     "JCM_MN": jcm,
     "JP_JCM": jcm_japan,
     "J_CREDIT": jcredit,
+    "EU_ETS": eu_ets,
+    "CH_ETS": swiss_ets,
 }
 
 

@@ -347,6 +347,39 @@ CATALOGUE: dict[str, Check] = {
         # -- end of Japan native codes --
         #
         # -- native: EU ETS, Swiss ETS, EEA (CMP-5xx/MKT-5xx; add codes below this line) --
+        Check(
+            "CMP-501",
+            "CMP",
+            "outside the link's settlement calendar",
+            "{registry}: a transfer across the {link} link cannot execute on {date}: "
+            "{reason} ({source}).",
+            "reference/registries-and-reporting.md L42 (EU–Switzerland link: predefined "
+            "dates, registry link live 21 Sep 2020)",
+        ),
+        Check(
+            "CMP-502",
+            "CMP",
+            "aviation allowances surrendered by an installation",
+            "{blocks} are aviation allowances: {entity} is a stationary installation and "
+            "cannot surrender them in {registry} ({source}).",
+            "[GK] Directive 2003/87/EC Art. 12(2a)-(3); reference/registries-and-reporting.md "
+            "L42 (aviation units, distinguishable in balances)",
+        ),
+        Check(
+            "CMP-503",
+            "CMP",
+            "state not taking part in the system",
+            "{entity}: {state} does not take part in {registry} on {date}: {reason} ({source}).",
+            "reference/linkage-and-article6.md L9 (Norway, Iceland, Liechtenstein in the EU "
+            "ETS since 2007/2008); 002 L35",
+        ),
+        Check(
+            "CMP-504",
+            "CMP",
+            "deferred transfer not pending",
+            "{registry}: transfer {transaction} cannot be {action}: {reason}.",
+            "reference/registries-and-reporting.md L42 (delayed and calendar-bound transfers)",
+        ),
         # -- end of EU/CH native codes --
         #
         # -- native: WCI California, Québec, Ontario (CMP-6xx/MKT-6xx; add codes below) --
