@@ -21,6 +21,7 @@ from adapters.japan import jcm, jcm_japan, jcredit, saitama, tokyo
 from adapters.korea import k_ets
 from adapters.pilots import pilot
 from adapters.pilots.parameters import PILOTS
+from adapters.wci import california, ontario, quebec
 
 Factory = Callable[..., RegistryConfig]
 
@@ -36,6 +37,9 @@ FACTORIES: dict[str, Factory] = {
     "J_CREDIT": jcredit,
     "EU_ETS": eu_ets,
     "CH_ETS": swiss_ets,
+    "CALIFORNIA": california,
+    "QUEBEC": quebec,
+    "ONTARIO": ontario,
 }
 
 

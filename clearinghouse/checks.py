@@ -383,6 +383,48 @@ CATALOGUE: dict[str, Check] = {
         # -- end of EU/CH native codes --
         #
         # -- native: WCI California, Québec, Ontario (CMP-6xx/MKT-6xx; add codes below) --
+        Check(
+            "CMP-601",
+            "CMP",
+            "WCI holding limit exceeded",
+            "{account} would hold {total} allowances in {registry}, above the holding limit of "
+            "{limit} (HL = 0.1 × 25,000,000 + 0.025 × (C − 25,000,000), C = {cap} t: the "
+            "{year} caps of {members}; {source}).",
+            "reference/registries-and-reporting.md L46 (WCI holding limit)",
+        ),
+        Check(
+            "CMP-602",
+            "CMP",
+            "compliance account restricted",
+            "{registry}, account {account}: {reason} ({source}).",
+            "reference/registries-and-reporting.md L46 (compliance-account exemption); [GK] CITSS",
+        ),
+        Check(
+            "CMP-603",
+            "CMP",
+            "Ontario units after Ontario's exit",
+            "{blocks} are Ontario allowances: since Ontario left the linked market on {exit}, "
+            "in {registry} {reason} ({source}).",
+            "reference/registries-and-reporting.md L45; reference/linkage-and-article6.md L9 "
+            "(Ontario joined 1 Jan 2018, left mid-2018: a de-linking)",
+        ),
+        Check(
+            "MKT-601",
+            "MKT",
+            "auction purchase limit",
+            "{bidder} ({kind}) may buy at most {limit} allowances in auction {auction}: "
+            "{share}% of the {offered} offered ({source}); its bids beyond are not filled.",
+            "reference/registries-and-reporting.md L49 (purchase limits)",
+        ),
+        Check(
+            "MKT-602",
+            "MKT",
+            "not part of the joint auction",
+            "{registry} cannot take part in joint auction {auction} on {date}: the linked "
+            "jurisdictions then are {linked} ({source}).",
+            "reference/registries-and-reporting.md L45, L48 (joint auctions of the linked "
+            "jurisdictions)",
+        ),
         # -- end of WCI native codes --
         #
         # -- native: Article 6.4 mechanism registry (CMP-7xx; add codes below this line) --
