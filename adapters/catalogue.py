@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from adapters.a64 import a64
 from adapters.base import RegistryConfig
 from adapters.china import ccer, cn_ets
 from adapters.europe import eu_ets, swiss_ets
@@ -40,6 +41,7 @@ FACTORIES: dict[str, Factory] = {
     "CALIFORNIA": california,
     "QUEBEC": quebec,
     "ONTARIO": ontario,
+    "A64_GH": a64,
 }
 
 

@@ -428,6 +428,36 @@ CATALOGUE: dict[str, Check] = {
         # -- end of WCI native codes --
         #
         # -- native: Article 6.4 mechanism registry (CMP-7xx; add codes below this line) --
+        Check(
+            "CMP-701",
+            "CMP",
+            "Article 6.4 activity",
+            "{registry}, activity {activity}: {reason} ({source}).",
+            "reference/linkage-and-article6.md L13; 003 L194–241 (activities, ex-post crediting)",
+        ),
+        Check(
+            "CMP-702",
+            "CMP",
+            "CDM transition not allowed",
+            "{registry}: CDM activity {activity} cannot transition under the {variant} rule: "
+            "{reason} ({source}).",
+            "reference/linkage-and-article6.md L41 (V18–V20); 003 L389–417",
+        ),
+        Check(
+            "CMP-703",
+            "CMP",
+            "outside the crediting period",
+            "{registry}, activity {activity}: reductions of {vintage} cannot be issued: "
+            "{reason} ({source}).",
+            "reference/linkage-and-article6.md L21, L41; 003 L416–417",
+        ),
+        Check(
+            "CMP-704",
+            "CMP",
+            "pending units not forwarded as instructed",
+            "{registry}, activity {activity}: {reason} ({source}).",
+            "reference/registries-and-reporting.md L52 (issued first into a pending account)",
+        ),
         # -- end of Article 6.4 native codes --
         #
         # -- simulation scenarios (issue #5; SIM-0xx; add codes below this line) --
