@@ -169,7 +169,7 @@ class EuropeanRegistry(ComplianceRegistry):
 
     def transfer(self, data: InternalTransfer | dict[str, Any]) -> Receipt:
         """An internal transfer; delayed 26 hours (EU) to an account not trusted."""
-        cmd = validate(TimedTransfer, data)
+        cmd = validate(TimedTransfer, _plain(data))
         delay = self.europe.untrusted_delay
         if delay is None or self._trusts(
             UnitOfWork(self), cmd.account, None, cmd.to_account, cmd.business_date
@@ -181,7 +181,7 @@ class EuropeanRegistry(ComplianceRegistry):
     def transfer_abroad(self, data: CrossBorderTransfer | dict[str, Any]) -> Receipt:
         """A transfer to another registry: across the link, held until the next
         settlement date; to an account not trusted (EU), held 26 hours first."""
-        cmd = validate(TimedCrossBorderTransfer, data)
+        cmd = validate(TimedCrossBorderTransfer, _plain(data))
         cross_link = cmd.to_registry in self.europe.settlement_partners
         delay = self.europe.untrusted_delay
         trusted = delay is None or self._trusts(
@@ -457,6 +457,13 @@ class EuropeanRegistry(ComplianceRegistry):
         self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
     ) -> None:
         self.europe.check_aviation(entity, blocks)
+
+
+def _plain(data: Any) -> Any:
+    """A framework command object (without a time) as the data it holds."""
+    if isinstance(data, InternalTransfer | CrossBorderTransfer):
+        return data.model_dump()
+    return data
 
 
 def _never(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:  # pragma: no cover
