@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-projections bench-load clean
+.PHONY: demo test lint bench bench-projections bench-audit bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench: $(STAMP)  ## end-to-end transfers/s next to the raw eventsourcing append 
 
 bench-projections: $(STAMP)  ## rebuild the Article 6 projections from 1M events, next to the raw scan rate
 	$(BIN)/python -m bench.projections
+
+bench-audit: $(STAMP)  ## verify and replay a 1M-event log, next to the raw scan rate of the same store
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf $(VENV) clearinghouse-store .pytest_cache .mypy_cache .ruff_cache

@@ -18,12 +18,15 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from adapters.a64 import a64
 from adapters.base import RegistryConfig
 from adapters.china import ccer, cn_ets
+from adapters.europe import eu_ets, swiss_ets
 from adapters.japan import jcm, jcm_japan, jcredit, saitama, tokyo
 from adapters.korea import k_ets
 from adapters.pilots import pilot
 from adapters.pilots.parameters import PILOTS
+from adapters.wci import california, ontario, quebec
 from clearinghouse.parties import Jurisdiction
 
 Factory = Callable[..., RegistryConfig]
@@ -38,6 +41,12 @@ FACTORIES: dict[str, Factory] = {
     "JCM_MN": jcm,
     "JP_JCM": jcm_japan,
     "J_CREDIT": jcredit,
+    "EU_ETS": eu_ets,
+    "CH_ETS": swiss_ets,
+    "CALIFORNIA": california,
+    "QUEBEC": quebec,
+    "ONTARIO": ontario,
+    "A64_GH": a64,
 }
 
 

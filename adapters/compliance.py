@@ -372,6 +372,10 @@ class ComplianceRules(NativeRules):
             source="docs/jurisdictions.md",
         )
 
+    def surrender_account(self, entity: CoveredEntity) -> str:
+        """The account an entity surrenders from (WCI: its compliance account)."""
+        return entity.account
+
     def surrender_chain(self, entity: CoveredEntity) -> tuple[str, ...]:
         """Accounts surrendered units pass through before they end (China: entity →
         province → MEE → cancelled). Empty: straight to the surrender account."""

@@ -285,7 +285,7 @@ class ComplianceRegistry(RegistryApplication):
             entity = self._entity(uow, cmd.entity)
             period = self.rules.period(cmd.period)
             self._check_open(entity, period.id, cmd.business_date)
-            source = self._account(uow, entity.account)
+            source = self._account(uow, self.rules.surrender_account(entity))
             blocks = self._units(source, cmd)
             offsets = [b for b in blocks if b.unit_type in self.rules.offset_types]
             allowances = [b for b in blocks if b.unit_type in self.rules.allowance_types]
@@ -322,7 +322,7 @@ class ComplianceRegistry(RegistryApplication):
                 borrowed=sum(b.count for b in later),
             )
             return blocks, {
-                "account": entity.account,
+                "account": source.account,
                 "purpose": "compliance",
                 "to_account": "SURRENDER",
                 "entity": entity.entity,

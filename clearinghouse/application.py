@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from clearinghouse import clearing
 from clearinghouse.agreements import LinkageAgreement, agreement_id
+from clearinghouse.audit.status import ReconciliationStatus, reconciliation_id
 from clearinghouse.authorizations import Authorization, authorization_id
 from clearinghouse.checks import Refused
 from clearinghouse.commands import (
@@ -90,6 +91,9 @@ class Aggregates:
     def ledger(self, registry: str, unit_type: str) -> UnitLedger:
         found = self.uow.get(UnitLedger, ledger_id(registry, unit_type))
         return found or self.uow.add(UnitLedger(registry, unit_type))
+
+    def reconciliation(self, registry: str) -> ReconciliationStatus | None:
+        return self.uow.get(ReconciliationStatus, reconciliation_id(registry))
 
 
 class EntryAsList(Transcoding):

@@ -48,6 +48,8 @@ FAMILIES = {
 
 _ITL = "reference/registries-and-reporting.md, Kyoto ITL checks"
 _NATIVE = "the jurisdiction's rules, cited in the message (docs/jurisdictions.md)"
+_RECON = "reference/registries-and-reporting.md L38 (ITL reconciliation)"
+_CHAIN = "issue #6, item 1 (SHA-256 chain over each log, checkpoints); docs/audit.md"
 _AGR = "issue #2 (linkage agreements); reference/linkage-and-article6.md, Linkage (002 L12)"
 
 CATALOGUE: dict[str, Check] = {
@@ -347,18 +349,246 @@ CATALOGUE: dict[str, Check] = {
         # -- end of Japan native codes --
         #
         # -- native: EU ETS, Swiss ETS, EEA (CMP-5xx/MKT-5xx; add codes below this line) --
+        Check(
+            "CMP-501",
+            "CMP",
+            "outside the link's settlement calendar",
+            "{registry}: a transfer across the {link} link cannot execute on {date}: "
+            "{reason} ({source}).",
+            "reference/registries-and-reporting.md L42 (EU–Switzerland link: predefined "
+            "dates, registry link live 21 Sep 2020)",
+        ),
+        Check(
+            "CMP-502",
+            "CMP",
+            "aviation allowances surrendered by an installation",
+            "{blocks} are aviation allowances: {entity} is a stationary installation and "
+            "cannot surrender them in {registry} ({source}).",
+            "[GK] Directive 2003/87/EC Art. 12(2a)-(3); reference/registries-and-reporting.md "
+            "L42 (aviation units, distinguishable in balances)",
+        ),
+        Check(
+            "CMP-503",
+            "CMP",
+            "state not taking part in the system",
+            "{entity}: {state} does not take part in {registry} on {date}: {reason} ({source}).",
+            "reference/linkage-and-article6.md L9 (Norway, Iceland, Liechtenstein in the EU "
+            "ETS since 2007/2008); 002 L35",
+        ),
+        Check(
+            "CMP-504",
+            "CMP",
+            "deferred transfer not pending",
+            "{registry}: transfer {transaction} cannot be {action}: {reason}.",
+            "reference/registries-and-reporting.md L42 (delayed and calendar-bound transfers)",
+        ),
         # -- end of EU/CH native codes --
         #
         # -- native: WCI California, Québec, Ontario (CMP-6xx/MKT-6xx; add codes below) --
+        Check(
+            "CMP-601",
+            "CMP",
+            "WCI holding limit exceeded",
+            "{account} would hold {total} allowances in {registry}, above the holding limit of "
+            "{limit} (HL = 0.1 × 25,000,000 + 0.025 × (C − 25,000,000), C = {cap} t: the "
+            "{year} caps of {members}; {source}).",
+            "reference/registries-and-reporting.md L46 (WCI holding limit)",
+        ),
+        Check(
+            "CMP-602",
+            "CMP",
+            "compliance account restricted",
+            "{registry}, account {account}: {reason} ({source}).",
+            "reference/registries-and-reporting.md L46 (compliance-account exemption); [GK] CITSS",
+        ),
+        Check(
+            "CMP-603",
+            "CMP",
+            "Ontario units after Ontario's exit",
+            "{blocks} are Ontario allowances: since Ontario left the linked market on {exit}, "
+            "in {registry} {reason} ({source}).",
+            "reference/registries-and-reporting.md L45; reference/linkage-and-article6.md L9 "
+            "(Ontario joined 1 Jan 2018, left mid-2018: a de-linking)",
+        ),
+        Check(
+            "MKT-601",
+            "MKT",
+            "auction purchase limit",
+            "{bidder} ({kind}) may buy at most {limit} allowances in auction {auction}: "
+            "{share}% of the {offered} offered ({source}); its bids beyond are not filled.",
+            "reference/registries-and-reporting.md L49 (purchase limits)",
+        ),
+        Check(
+            "MKT-602",
+            "MKT",
+            "not part of the joint auction",
+            "{registry} cannot take part in joint auction {auction} on {date}: the linked "
+            "jurisdictions then are {linked} ({source}).",
+            "reference/registries-and-reporting.md L45, L48 (joint auctions of the linked "
+            "jurisdictions)",
+        ),
         # -- end of WCI native codes --
         #
         # -- native: Article 6.4 mechanism registry (CMP-7xx; add codes below this line) --
+        Check(
+            "CMP-701",
+            "CMP",
+            "Article 6.4 activity",
+            "{registry}, activity {activity}: {reason} ({source}).",
+            "reference/linkage-and-article6.md L13; 003 L194–241 (activities, ex-post crediting)",
+        ),
+        Check(
+            "CMP-702",
+            "CMP",
+            "CDM transition not allowed",
+            "{registry}: CDM activity {activity} cannot transition under the {variant} rule: "
+            "{reason} ({source}).",
+            "reference/linkage-and-article6.md L41 (V18–V20); 003 L389–417",
+        ),
+        Check(
+            "CMP-703",
+            "CMP",
+            "outside the crediting period",
+            "{registry}, activity {activity}: reductions of {vintage} cannot be issued: "
+            "{reason} ({source}).",
+            "reference/linkage-and-article6.md L21, L41; 003 L416–417",
+        ),
+        Check(
+            "CMP-704",
+            "CMP",
+            "pending units not forwarded as instructed",
+            "{registry}, activity {activity}: {reason} ({source}).",
+            "reference/registries-and-reporting.md L52 (issued first into a pending account)",
+        ),
         # -- end of Article 6.4 native codes --
         #
         # -- simulation scenarios (issue #5; SIM-0xx; add codes below this line) --
         # -- end of SIM codes --
         #
         # -- audit (issue #6; AUD-0xx; add codes below this line) --
+        # AUD-001 refuses transfers; the others are findings of the audit tools
+        # (docs/audit.md): their codes are as stable as any check's.
+        Check(
+            "AUD-001",
+            "AUD",
+            "registry under reconciliation",
+            "Cross-border transfers to or from {registry} are blocked: its reconciliation "
+            "with the central ledger is {status} ({detail}).",
+            _RECON + " (transactions blocked while pending); " + _ITL + " (UK ETS 3016)",
+        ),
+        Check(
+            "AUD-010",
+            "AUD",
+            "event modified",
+            "{application} position {position}: the stored event ({topic}) is not the one "
+            "checkpointed there; its state or topic was changed.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-011",
+            "AUD",
+            "event deleted",
+            "{application} position {position}: the event checkpointed there is missing.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-012",
+            "AUD",
+            "event inserted",
+            "{application} position {position}: an event ({topic}, {identity}) that was "
+            "never checkpointed there (inserted or forged).",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-013",
+            "AUD",
+            "events reordered",
+            "{application} position {position}: the event ({topic}) checkpointed at "
+            "position {origin}; events were moved.",
+            _CHAIN,
+        ),
+        Check(
+            "AUD-014",
+            "AUD",
+            "checkpoints broken",
+            "{application}: the checkpoints are broken at position {position}: {reason}.",
+            _CHAIN + " (checkpoint segments link to each other)",
+        ),
+        Check(
+            "AUD-015",
+            "AUD",
+            "published head does not match",
+            "Head {digest}: {application} at position {position} does not match: {reason}.",
+            _CHAIN + " (a published head anchors every log at once)",
+        ),
+        Check(
+            "AUD-020",
+            "AUD",
+            "totals inconsistent",
+            "{registry}, {category} {unit_type}: the registry's log holds {registry_total} t, "
+            "the central ledger {central_total} t.",
+            _RECON + " (phase 1: totals per account type and unit type)",
+        ),
+        Check(
+            "AUD-021",
+            "AUD",
+            "block only in the registry",
+            "{registry}: {category} block {block} ({count} t) is in the registry's accounts "
+            "but not in the central ledger.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-022",
+            "AUD",
+            "block only in the central ledger",
+            "{registry}: the central ledger has {category} block {block} ({count} t) for this "
+            "registry; its accounts do not hold it.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-023",
+            "AUD",
+            "block status differs",
+            "{registry}: block {block} ({count} t) is {registry_category} in the registry's "
+            "log but {central_category} in the central ledger.",
+            _RECON + " (phase 2: unit blocks)",
+        ),
+        Check(
+            "AUD-030",
+            "AUD",
+            "pack file modified",
+            "Evidence pack {pack}: {file} does not match its checksum in the manifest.",
+            "issue #6, item 5 (a manifest with checksums)",
+        ),
+        Check(
+            "AUD-031",
+            "AUD",
+            "pack incomplete",
+            "Evidence pack {pack}: {reason}.",
+            "issue #6, item 5 (events, checkpoints and head, projections, reconciliation, "
+            "manifest)",
+        ),
+        Check(
+            "AUD-032",
+            "AUD",
+            "pack contents disagree",
+            "Evidence pack {pack}: {reason}.",
+            "issue #6, item 5 (verify-pack needs nothing but the pack)",
+        ),
+        Check(
+            "AUD-040",
+            "AUD",
+            "no such point in the log",
+            "{reason}.",
+            "issue #6, item 2 (as of a business date or a log position)",
+        ),
+        Check(
+            "AUD-041",
+            "AUD",
+            "serial never issued",
+            "No block containing serial {serial} of {space} was ever issued{where}.",
+            "issue #6, item 4 (provenance of a serial)",
+        ),
         # -- end of AUD codes --
         #
         # -- service access (issue #7; SVC-0xx; add codes below this line) --

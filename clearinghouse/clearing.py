@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from clearinghouse.agreements import Direction, LinkageAgreement
+from clearinghouse.audit.status import ReconciliationStatus
 from clearinghouse.authorizations import Authorization
 from clearinghouse.checks import Refused
 from clearinghouse.ledger import ItmoTag, UnitLedger, ledgers_for
@@ -53,6 +54,7 @@ class Aggregates(Protocol):
     def agreement(self, code: str) -> LinkageAgreement: ...
     def authorization(self, code: str) -> Authorization: ...
     def ledger(self, registry: str, unit_type: str) -> UnitLedger: ...
+    def reconciliation(self, registry: str) -> ReconciliationStatus | None: ...
 
 
 def _connected(repo: Aggregates, registry: str) -> Jurisdiction:
@@ -179,6 +181,7 @@ def clear_transfer(repo: Aggregates, txn: Transaction, msg: TransferProposed) ->
         raise Refused("TXN-003", registry=msg.source_registry)
     source = _connected(repo, msg.source_registry)
     destination = _connected(repo, msg.destination_registry)
+    _check_reconciled(repo, source.code, destination.code)
     agreement, direction = _agreement_for(repo, source, destination, msg.business_date)
     blocks = blocks_of(msg.blocks)
     for b in blocks:
@@ -205,6 +208,16 @@ def clear_transfer(repo: Aggregates, txn: Transaction, msg: TransferProposed) ->
         first_transfer=[str(b) for b in firsts],
         tagged=tagged,
     )
+
+
+def _check_reconciled(repo: Aggregates, *registries: str) -> None:
+    """No transfer to or from a registry whose reconciliation with the central ledger
+    is pending or found discrepancies (the ITL's rule, AUD-001; issue #6). A
+    registry never reconciled is not held up."""
+    for code in registries:
+        status = repo.reconciliation(code)
+        if status is not None and status.blocking:
+            raise Refused("AUD-001", **status.refusal())
 
 
 def _bind_to_authorizations(

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from clearinghouse import checks, cli_article6, cli_service
+from clearinghouse import checks, cli_article6, cli_audit, cli_links, cli_service
 from clearinghouse.commands import InvalidInput
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -28,6 +28,8 @@ examples:
   clearinghouse checks                     the catalogue of check codes
   clearinghouse jurisdictions              the registry adapters (docs/jurisdictions.md)
   clearinghouse article6 --help            Article 6 accounting: AEF, Table 4, variants
+  clearinghouse links --help               EU–Swiss calendar, WCI limits, Article 6.4 split
+  clearinghouse audit --help               audit: verify, replay, reconcile, trace, packs
 
 Each registry and the clearinghouse keep their own event log; `events` shows
 them, `demo` prints a report computed from them. See docs/architecture.md.
@@ -110,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     )
     jur.add_argument("--json", action="store_true")
     cli_article6.add_parser(sub, _store_options)
+    cli_links.add_parser(sub, _store_options)
+    cli_audit.add_parser(sub, _store_options)
     cli_service.add_parsers(sub, _store_options)
     return p
 
@@ -123,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _jurisdictions(args)
         if args.command == "article6":
             return cli_article6.run(args)
+        if args.command == "links":
+            return cli_links.run(args)
+        if args.command == "audit":
+            return cli_audit.run(args)
         if args.command in ("serve", "worker", "relay", "keys"):
             return cli_service.run(args)
         store = StoreConfig.from_env(args.store, args.database_url)
