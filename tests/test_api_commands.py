@@ -353,3 +353,26 @@ def test_a_command_that_loses_every_race_is_503_and_writes_nothing(
     assert "gave up after 20 concurrent writes" in refused.json()["reason"]
     monkeypatch.undo()
     assert api.positions() == before
+
+
+def test_an_auditor_verifies_reconciles_and_traces_over_http(api: Api) -> None:
+    fund(api, 1_000)
+    api.send("cn", "CN_ETS", "x1", "HUANENG", "KR_ETS/POSCO", 400)
+    before = api.positions()
+    verified = api.get("auditor", "/audit/verify")
+    assert verified.status_code == 200, verified.json()
+    assert verified.json()["intact"] is True
+    reconciled = api.get("auditor", "/audit/reconcile", registry=["CN_ETS", "KR_ETS"])
+    assert reconciled.status_code == 200, reconciled.json()
+    assert {r["registry"]: r["status"] for r in reconciled.json()} == {
+        "CN_ETS": "completed",
+        "KR_ETS": "completed",
+    }
+    traced = api.get("auditor", "/audit/trace/CN_ETS:CEA:150")
+    assert traced.status_code == 200, traced.json()
+    assert traced.json()["space"] == "CN_ETS:CEA"
+    assert [n["holder"] for n in traced.json()["now"]] == ["KR_ETS"]  # serial 150 went abroad
+    bad = api.get("auditor", "/audit/trace/150")  # a bare serial needs its registry
+    assert (bad.status_code, bad.json()["code"]) == (422, "INP-001")
+    assert api.get("auditor", "/audit/reconcile", registry="XX_ETS").status_code == 404
+    assert api.positions() == before  # the auditor changed nothing

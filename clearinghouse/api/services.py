@@ -17,7 +17,11 @@ from typing import Any, Protocol, TypeVar
 import redis
 
 from clearinghouse.application import registry_app_name
+from clearinghouse.audit.reconcile import Reconciliation
+from clearinghouse.audit.trace import Trace
+from clearinghouse.audit.verify import Verification
 from clearinghouse.service.access import AccessApplication
+from clearinghouse.service.auditing import StoreAudit
 from clearinghouse.service.settings import ServiceSettings
 from clearinghouse.service.streams import StreamConsumer, connect
 from clearinghouse.service.system import ServiceSystem
@@ -28,13 +32,16 @@ T = TypeVar("T")
 
 
 class AuditService(Protocol):
-    """What the audit endpoints need (issue #6 provides it)."""
+    """What the audit endpoints need (``clearinghouse.service.auditing.StoreAudit``
+    over issue #6's services)."""
 
-    def verify(self) -> dict[str, Any]: ...
+    def verify(self, head: str | None = None) -> Verification: ...
 
-    def trace(self, registry: str, unit_type: str, serial: int) -> dict[str, Any]: ...
+    def reconcile(self, registries: list[str] | None = None) -> list[Reconciliation]: ...
 
-    def reconcile(self) -> dict[str, Any]: ...
+    def trace(
+        self, serial: str, registry: str | None = None, unit_type: str | None = None
+    ) -> Trace: ...
 
 
 class SimulationService(Protocol):
@@ -105,6 +112,7 @@ class Services:
         in_process = settings.transport == "in-process"
         system = ServiceSystem(store, env, in_process=in_process)
         services = cls(settings, system, AccessApplication(store, env))
+        services.audit = StoreAudit(system)
         if not in_process:
             services.redis = connect(settings.redis_url)
             if settings.clearing_in_api:

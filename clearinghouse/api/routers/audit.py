@@ -1,20 +1,27 @@
-"""Audit: verify the logs were not altered, trace a unit, reconcile registries
-against the central ledger (auditors only; read-only).
+"""Audit: verify the logs were not altered, reconcile registries against the
+central ledger, trace a unit (auditors only; read-only).
 
-The checks themselves are issue #6's (``clearinghouse/audit``); this router
-calls them through :class:`~clearinghouse.api.services.AuditService`. A build
-without them answers 503 (SVC-007) rather than pretending.
+The checks are issue #6's (``clearinghouse/audit``, docs/audit.md), called
+through :class:`~clearinghouse.api.services.AuditService`; a build without
+them answers 503 (SVC-007) rather than pretending. Nothing here writes: a
+reconciliation run is not recorded in the clearinghouse (``clearinghouse audit
+reconcile`` does that), and checkpoints are the operator's (``clearinghouse
+audit checkpoint``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from clearinghouse.api.auth import Auditor, ServicesDep
-from clearinghouse.api.errors import ERRORS, Problem, ServiceRefused
+from clearinghouse.api.errors import ERRORS, Problem, ServiceRefused, not_found
 from clearinghouse.api.services import AuditService, Services
+from clearinghouse.audit.reconcile import Reconciliation
+from clearinghouse.audit.trace import Trace
+from clearinghouse.audit.verify import Verification
+from clearinghouse.checks import Refused
 from clearinghouse.messages import Identifier
 
 router = APIRouter(
@@ -32,25 +39,53 @@ def _audit(svc: Services) -> AuditService:
     return svc.audit
 
 
-@router.get("/verify", summary="verify every log against its hash chain")
-def verify(svc: ServicesDep, _: Auditor) -> dict[str, Any]:
-    return _audit(svc).verify()
-
-
-@router.get("/reconcile", summary="reconcile each registry's holdings with the central ledger")
-def reconcile(svc: ServicesDep, _: Auditor) -> dict[str, Any]:
-    return _audit(svc).reconcile()
+@router.get(
+    "/verify",
+    response_model=Verification,
+    summary="verify every log against its hash-chain checkpoints (and a published head)",
+)
+def verify(
+    svc: ServicesDep,
+    _: Auditor,
+    head: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9a-f]{64}$", description="a published head's digest to check too"),
+    ] = None,
+) -> Verification:
+    return _audit(svc).verify(head)
 
 
 @router.get(
-    "/trace/{registry}/{unit_type}/{serial}",
-    summary="a unit's history from issuance to retirement",
+    "/reconcile",
+    response_model=list[Reconciliation],
+    summary="reconcile registries with the central ledger (totals, then unit blocks)",
 )
-def trace(
-    registry: Identifier,
-    unit_type: Identifier,
-    serial: Annotated[int, Path(ge=1)],
+def reconcile(
     svc: ServicesDep,
     _: Auditor,
-) -> dict[str, Any]:
-    return _audit(svc).trace(registry, unit_type, serial)
+    registry: Annotated[list[Identifier] | None, Query(description="default: every one")] = None,
+) -> list[Reconciliation]:
+    try:
+        return _audit(svc).reconcile(registry or None)
+    except KeyError as error:
+        raise not_found("registry log", str(error).strip("'\"")) from error
+
+
+@router.get(
+    "/trace/{serial}",
+    response_model=Trace,
+    summary="the history of the block holding a serial, from issuance to today",
+    description="`serial`: `REGISTRY:UNIT_TYPE:SERIAL`, a block "
+    "`REGISTRY:UNIT_TYPE:VINTAGE:FIRST-LAST`, an ITMO id, or a bare serial with `registry`.",
+)
+def trace(
+    serial: Annotated[str, Path(min_length=1, max_length=200)],
+    svc: ServicesDep,
+    _: Auditor,
+    registry: Identifier | None = None,
+    unit_type: Identifier | None = None,
+) -> Trace:
+    try:
+        return _audit(svc).trace(serial, registry, unit_type)
+    except ValueError as error:
+        raise Refused("INP-001", field="serial", reason=str(error)) from error
