@@ -130,8 +130,10 @@ class Deployment:
 
         self.until("the API to be ready", ready)
 
-    def call(self, method: str, who: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.keys[who]}"}
+    def call(
+        self, method: str, who: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.keys[who]}", **(headers or {})}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
     def state(self, registry: str, tid: str, direction: str = "out") -> str | None:
@@ -205,6 +207,17 @@ def test_a_cross_border_transfer_through_api_workers_and_relay(deployment: Deplo
     cleared = d.call("GET", "admin", "/clearing/transactions/CN_ETS/x1").json()
     assert cleared["state"] == "completed" and cleared["adjustments"][0]["quantity"] == 400
 
+    # with an Idempotency-Key, a retry gets the first answer, even once things moved on
+    body = abroad("x2", "HUANENG", "KR_ETS", "POSCO", 100)
+    path = "/registries/CN_ETS/cross-border-transfers"
+    first = d.call("POST", "cn", path, json=body, headers={"Idempotency-Key": "retry-1"})
+    assert (first.status_code, first.json()["state"]) == (202, "proposed")
+    d.until("x2 to complete", lambda: d.state("CN_ETS", "x2") == "completed")
+    again = d.call("POST", "cn", path, json=body, headers={"Idempotency-Key": "retry-1"})
+    assert (again.status_code, again.json()) == (202, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert d.holding("KR_ETS", "POSCO") == 500  # moved once
+
 
 def test_a_destination_worker_killed_mid_transfer_finishes_it_exactly_once(
     deployment: Deployment,
@@ -219,7 +232,23 @@ def test_a_destination_worker_killed_mid_transfer_finishes_it_exactly_once(
     )  # fmt: skip
     assert issued.status_code == 200, d.output()
 
-    # 1. KR's worker is down when the credit instruction is sent
+    # 1. KR's worker runs, and is killed (kill -9) while the transfer is in flight:
+    #    whether it had credited or not, its successor finishes the transfer once
+    d.start("worker-kr-0", "worker", "--registry", "KR_ETS")
+    d.until("KR's worker to start", lambda: "worker for REGISTRY_KR_ETS" in d.output())
+    sent = d.call(
+        "POST", "cn", "/registries/CN_ETS/cross-border-transfers",
+        json=abroad("x0", "HUANENG", "KR_ETS", "POSCO", 300),
+    )  # fmt: skip
+    assert sent.status_code == 202 and sent.json()["state"] == "proposed"
+    d.until("the source to debit", lambda: d.state("CN_ETS", "x0") in ("debited", "completed"))
+    d.kill("worker-kr-0")
+    d.start("worker-kr-1", "worker", "--registry", "KR_ETS")
+    d.until("x0 to complete", lambda: d.state("CN_ETS", "x0") == "completed")
+    d.kill("worker-kr-1")
+    assert d.holding("KR_ETS", "POSCO") == 300
+
+    # 2. KR's worker is down when the credit instruction is sent
     sent = d.call(
         "POST", "cn", "/registries/CN_ETS/cross-border-transfers",
         json=abroad("x1", "HUANENG", "KR_ETS", "POSCO", 400),
@@ -227,29 +256,30 @@ def test_a_destination_worker_killed_mid_transfer_finishes_it_exactly_once(
     assert sent.status_code == 202 and sent.json()["state"] == "proposed"
     d.until("the source to debit", lambda: d.state("CN_ETS", "x1") == "debited")
     time.sleep(1)
-    assert d.state("CN_ETS", "x1") == "debited" and d.holding("KR_ETS", "POSCO") == 0
+    assert d.state("CN_ETS", "x1") == "debited" and d.holding("KR_ETS", "POSCO") == 300
 
-    # 2. it starts, commits the credit, and dies before acknowledging it (kill point)
+    # 3. it starts, commits the credit, and dies before acknowledging it (the worst
+    #    moment, made exact by the test hook)
     crashing = d.start(
-        "worker-kr-1", "worker", "--registry", "KR_ETS",
+        "worker-kr-2", "worker", "--registry", "KR_ETS",
         CLEARINGHOUSE_CRASH_AFTER="credit_instruction",
     )  # fmt: skip
     d.until("the KR worker to crash", lambda: crashing.poll() is not None)
     assert crashing.returncode == CRASH_EXIT
-    assert d.holding("KR_ETS", "POSCO") == 400  # committed with its tracking record ...
+    assert d.holding("KR_ETS", "POSCO") == 700  # committed with its tracking record ...
     assert d.pending()["REGISTRY_KR_ETS"] == 1  # ... and not acknowledged
 
-    # 3. restarted (another consumer name, as a new pod): it reclaims the entry
-    d.start("worker-kr-2", "worker", "--registry", "KR_ETS")
+    # 4. restarted (another consumer name, as a new pod): it reclaims the entry
+    d.start("worker-kr-3", "worker", "--registry", "KR_ETS")
     d.until("the transfer to complete", lambda: d.state("CN_ETS", "x1") == "completed")
     d.until("the entry to be acknowledged", lambda: d.pending()["REGISTRY_KR_ETS"] == 0)
-    assert d.holding("KR_ETS", "POSCO") == 400  # once
+    assert d.holding("KR_ETS", "POSCO") == 700  # each transfer credited once
     with store_of(d) as system:
         kr = system.registry("KR_ETS")
         names = [type(e).__qualname__ for _, e in read(kr)]
-        assert names.count("RegistryTransaction.Credited") == 1
+        assert names.count("RegistryTransaction.Credited") == 2
         assert adjustments(read(system.clearinghouse)) == {
-            "CN": {"2025": {"first_transfer": 400, "use": 0, "net": 400}}
+            "CN": {"2025": {"first_transfer": 700, "use": 0, "net": 700}}
         }
 
 
