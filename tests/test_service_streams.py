@@ -4,14 +4,18 @@ deployment. The OS-process tests are in test_service_processes.py."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from adapters.base import RegistryConfig
 from clearinghouse.application import CLEARINGHOUSE
 from clearinghouse.messages import Envelope
+from clearinghouse.service.processes import run_worker
 from clearinghouse.service.relay import OutboxRelay, cursor_key
+from clearinghouse.service.settings import ServiceSettings
 from clearinghouse.service.streams import RedisBus, dead_key, stream_key
 from clearinghouse.store import StoreConfig
 from projections.adjustments import adjustments
@@ -224,3 +228,43 @@ def test_a_message_that_is_not_an_envelope_goes_to_the_dead_letter_stream(
     [(_, dead)] = redis_space.client.xrange(dead_key(redis_space.prefix))  # type: ignore[misc]
     assert dead["group"] == "REGISTRY_KR_ETS" and dead["reason"].startswith("not an envelope")
     assert kr.drain() == 0  # acknowledged: it does not come back
+
+
+def test_a_registry_no_process_can_stand_up_still_has_its_messages_relayed(
+    postgres_url: str, redis_space: RedisSpace, systems: Opener
+) -> None:
+    """A registry made with options that could not be recorded (Python objects):
+    its worker refuses to guess them (exit 2), the relay still publishes its
+    messages, and nothing else stops."""
+    store = StoreConfig.from_env(database_url=postgres_url)
+    api = demo_world(systems, store)
+    plain = RegistryConfig("KR_X", "made in Python", "KR", ("KAU",))
+    registry = api.add_registry(plain, connect=False)
+    api.clearinghouse.connect_registry(
+        {
+            "code": "KR_X",
+            "name": "made in Python",
+            "party": "KR",
+            "unit_types": ["KAU"],
+            "adapter": {"standard": "KR_ETS", "options": {}, "unrecorded": ["phases"]},
+        }
+    )
+    registry.open_account({"account": "A", "holder": "A"})
+    registry.issue(
+        {
+            "transaction_id": "i1",
+            "business_date": "2025-01-10",
+            "account": "A",
+            "unit_type": "KAU",
+            "vintage": 2025,
+            "quantity": 5,
+        }
+    )
+    relay = OutboxRelay(redis_space.client, redis_space.prefix, systems(store))
+    relay.publish_new()
+    assert [e["kind"] for e in entries(redis_space, "REGISTRY_KR_X")] == ["issuance_proposed"]
+
+    settings = ServiceSettings(
+        database_url=postgres_url, redis_url=redis_space.url, stream_prefix=redis_space.prefix
+    )
+    assert run_worker(settings, "KR_X", threading.Event()) == 2

@@ -38,6 +38,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from clearinghouse.store import StoreConfig
+from clearinghouse.units import IDENTIFIER
 from projections.holdings import fold
 from projections.log import read
 
@@ -194,6 +195,8 @@ class AccessApplication(Application[UUID]):
             raise AccessError("a registry operator's key names its registry (--registry CODE)")
         if role != "registry_operator" and jurisdiction:
             raise AccessError(f"a {role} key is not scoped to a registry")
+        if jurisdiction and not IDENTIFIER.fullmatch(jurisdiction):
+            raise AccessError(f"{jurisdiction!r} is not a registry code (e.g. KR_ETS)")
         if not label.strip():
             raise AccessError("give the key a label saying whose it is")
         key_id = uuid4()

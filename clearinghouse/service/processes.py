@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import redis
 
+from adapters.catalogue import NotReproducible
 from clearinghouse.application import CLEARINGHOUSE, registry_app_name
 from clearinghouse.participant import Participant
 from clearinghouse.service.relay import OutboxRelay
@@ -83,7 +84,11 @@ def run_worker(settings: ServiceSettings, registry: str | None, stop: threading.
                     announced = True
                 if stop.wait(1):
                     return 0
-            app = system.registry(registry)
+            try:
+                app = system.registry(registry)
+            except NotReproducible as error:
+                log.error("%s", error)
+                return 2
             sources = lambda: [CLEARINGHOUSE]  # noqa: E731
         consumer = StreamConsumer(
             client,

@@ -49,8 +49,11 @@ class OutboxRelay:
         self.stats: Counter[str] = Counter()
 
     def sources(self) -> list[Participant]:
+        """The clearinghouse and every connected registry. Registries open plain: the
+        outbox is the framework's (no adapter overrides it), and so a registry whose
+        adapter this process could not stand up still has its messages relayed."""
         apps: list[Participant] = [self.system.clearinghouse]
-        apps += [self.system.registry(code) for code in self.system.connected()]
+        apps += [self.system.registry(code, native=False) for code in self.system.connected()]
         return apps
 
     def position(self, app_name: str) -> int:

@@ -96,15 +96,26 @@ class ServiceSystem(EmbeddedSystem):
     def jurisdiction(self, code: str) -> Jurisdiction | None:
         return UnitOfWork(self.clearinghouse).get(Jurisdiction, jurisdiction_id(code))
 
-    def registry(self, code: str) -> RegistryApplication:
-        """The registry's application, opened on first use with its recorded adapter."""
+    def registry(self, code: str, native: bool = True) -> RegistryApplication:
+        """The registry's application, opened on first use with its recorded adapter
+        (or, with ``native=False``, as a plain registry: enough to read its log and
+        relay its messages, which the framework composes for every adapter)."""
         with self._lock:
             if code in self.registries:
                 return self.registries[code]
             jurisdiction = self.jurisdiction(code)
             if jurisdiction is None:
                 raise UnknownRegistry(code)
-            return self.add_registry(configured(jurisdiction), connect=False)
+            if native:
+                config = configured(jurisdiction)
+            else:
+                config = RegistryConfig(
+                    jurisdiction.code,
+                    jurisdiction.name,
+                    jurisdiction.party,
+                    tuple(jurisdiction.unit_types),
+                )
+            return self.add_registry(config, connect=False)
 
     # -- indexes --------------------------------------------------------------------------------
 
