@@ -80,8 +80,11 @@ class Clearing(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.consumer.run_once()
-            except redis.ConnectionError as error:
+            except (redis.ConnectionError, redis.TimeoutError) as error:
                 log.warning("clearing: Redis unreachable (%s); retrying", error)
+                self.stopping.wait(1)
+            except Exception:  # the store unreachable, or a bug: keep clearing, say so
+                log.exception("clearing: a round failed; retrying in 1 s")
                 self.stopping.wait(1)
 
     def stop(self) -> None:
