@@ -321,3 +321,16 @@ def test_the_cli_reports_tonnes_for_converted_units(
         (r["Metric"], r["Quantity (in metric)"], r["Quantity (t CO2 eq)"], r["Conversion factor"])
         for r in used
     ] == [("BU units", 800, 400, "0.5")]
+
+
+def test_the_documented_partial_uses_3_then_797_bu() -> None:
+    """docs/article6.md: 800 BU carrying 400 t used as 3 BU then 797 BU: 1 t
+    (⌊400·3/800⌋ = ⌊1.5⌋) then 399 t."""
+    w = Linked("2")
+    w.issue(400)
+    w.send("A_REG", "B_REG", 400)
+    w.use("B_REG", 3)
+    w.use("B_REG", 797, on="2025-07-01")  # another day: AEF rows of one day merge
+    assert [e.quantity for e in w.use_events()] == [1, 399]
+    assert [(r.quantity_in_metric, r.quantity) for r in w.aef_rows("BB")
+            if r.action_type == "Use towards NDC"] == [(3, 1), (797, 399)]  # fmt: skip
