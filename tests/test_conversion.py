@@ -268,6 +268,11 @@ def test_the_ledger_keeps_the_batch_through_events_and_snapshots() -> None:
     # snapshots encode ledger entries' tags (clearinghouse/application.py)
     codec = ItmoTagAsDict()
     assert codec.decode(codec.encode(entry.itmo)) == entry.itmo
+    w.ch.take_snapshot(ledger.id)
+    assert w.ch.snapshots is not None
+    [snapshot] = list(w.ch.snapshots.get(ledger.id, desc=True, limit=1))
+    restored = snapshot.mutate(None)
+    assert restored is not None and restored.entries == ledger.entries
     # tags recorded before conversions were tracked read as one tonne per unit
     old = {k: v for k, v in entry.itmo.as_dict().items() if k != "converted"}
     tag = ItmoTag.of(old)
@@ -321,6 +326,12 @@ def test_the_cli_reports_tonnes_for_converted_units(
         (r["Metric"], r["Quantity (in metric)"], r["Quantity (t CO2 eq)"], r["Conversion factor"])
         for r in used
     ] == [("BU units", 800, 400, "0.5")]
+    # the xlsx export reads back as the same rows (the factor stays text)
+    xlsx = tmp_path / "bb.xlsx"
+    assert cli.main(["article6", "aef", "--store", str(where), "--party", "BB", "--year",
+                     "2025", "--xlsx", str(xlsx)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert run("article6", "import-aef", str(xlsx))["differences"] == []
 
 
 def test_the_documented_partial_uses_3_then_797_bu() -> None:
