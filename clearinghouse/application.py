@@ -117,7 +117,9 @@ class ItmoTagAsDict(Transcoding):
         return obj.as_dict()
 
     def decode(self, data: dict[str, Any]) -> ItmoTag:
-        return ItmoTag(**data)
+        tag = ItmoTag.of(data)  # parses a converted batch too
+        assert tag is not None
+        return tag
 
 
 class ClearinghouseApplication(Participant):

@@ -23,10 +23,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, Protocol
 
+from clearinghouse import conversion
 from clearinghouse.agreements import Direction, LinkageAgreement
 from clearinghouse.audit.status import ReconciliationStatus
 from clearinghouse.authorizations import Authorization
 from clearinghouse.checks import Refused
+from clearinghouse.conversion import ConvertedBatch
 from clearinghouse.ledger import ItmoTag, UnitLedger, ledgers_for
 from clearinghouse.messages import (
     IssuanceProposed,
@@ -93,11 +95,22 @@ def _record_adjustments(
             role=role,
             year=txn.business_date.year,
             vintage=vintage,
-            quantity=sum(b.count for b in group),
+            quantity=_tonnes(group, tags),
             blocks=group,
             authorization=authorization,
             cooperative_approach=approach,
         )
+
+
+def _tonnes(blocks: Iterable[Block], tags: dict[Block, ItmoTag | None]) -> int:
+    """t CO2e of held blocks: one per unit, or their converted batch's share
+    (:mod:`clearinghouse.conversion`), so an ITMO's adjustments are of the tonnes
+    that left the first-transferring Party whatever rates converted it since."""
+    total = 0
+    for b in blocks:
+        tag = tags.get(b)
+        total += conversion.tonnes(b, tag.converted if tag is not None else None)
+    return total
 
 
 def _hold_all(
@@ -352,8 +365,15 @@ def complete_transfer(repo: Aggregates, txn: Transaction, msg: TransferCredited)
         inherited = _tag_for_converted(tags, bool(firsts))
         for ledger in ledgers.values():
             ledger.end(txn.code, "converted")
+        batches = _converted_batches(txn.conversions, issued, tags)
         for (registry, unit_type), group in sorted(ledgers_for(issued).items()):
-            repo.ledger(registry, unit_type).issue(txn.code, group, destination, inherited)
+            repo.ledger(registry, unit_type).issue(
+                txn.code,
+                group,
+                destination,
+                inherited,
+                [batches[b] for b in group] if inherited is not None else None,
+            )
     else:
         for ledger in ledgers.values():
             ledger.move(txn.code, destination)
@@ -375,6 +395,19 @@ def _record_first_transfers(
         by_party[tag.party].append(b)
     for party, group in sorted(by_party.items()):
         _record_adjustments(txn, party, "first_transfer", group, tags)
+
+
+def _converted_batches(
+    conversions: list[dict[str, Any]], issued: list[Block], tags: dict[Block, ItmoTag | None]
+) -> dict[Block, ConvertedBatch]:
+    """Each issued block (one per conversion, in instruction order: TransferCredited)
+    carries the tonnes of the held units its conversion replaced."""
+    batches: dict[Block, ConvertedBatch] = {}
+    for instruction, block in zip(conversions, issued, strict=True):
+        sources = [Block.parse(s) for s in instruction["sources"]]
+        replaced = [b for b in tags if any(b.overlaps(s) for s in sources)]
+        batches[block] = ConvertedBatch.of_block(block, _tonnes(replaced, tags))
+    return batches
 
 
 def _tag_for_converted(tags: dict[Block, ItmoTag | None], first_now: bool) -> ItmoTag | None:

@@ -25,6 +25,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from clearinghouse.checks import Refused
+from clearinghouse.conversion import ConvertedBatch, tonnes
 from clearinghouse.units import Block
 
 ACTIVE = "active"
@@ -37,7 +38,9 @@ def ledger_id(registry: str, unit_type: str) -> UUID:
 
 @dataclass(frozen=True, slots=True)
 class ItmoTag:
-    """What makes a block an ITMO: the authorization it falls under."""
+    """What makes a block an ITMO: the authorization it falls under, and for units
+    issued in a conversion, the tonnes their batch carries
+    (:mod:`clearinghouse.conversion`)."""
 
     authorization: str
     approach: str
@@ -45,12 +48,17 @@ class ItmoTag:
     purposes: str
     first_transfer: str  # the authorization's first-transfer definition
     first_transferred: bool = False
+    converted: ConvertedBatch | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ItmoTag:
         return self
 
+    def tonnes_of(self, block: Block) -> int:
+        """t CO2e of ``block`` (units of this ITMO): its corresponding adjustments' size."""
+        return tonnes(block, self.converted)
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "authorization": self.authorization,
             "approach": self.approach,
             "party": self.party,
@@ -58,10 +66,17 @@ class ItmoTag:
             "first_transfer": self.first_transfer,
             "first_transferred": self.first_transferred,
         }
+        if self.converted is not None:  # absent otherwise: events as before conversions
+            d["converted"] = self.converted.as_dict()
+        return d
 
     @classmethod
     def of(cls, d: dict[str, Any] | None) -> ItmoTag | None:
-        return None if d is None else cls(**d)
+        if d is None:
+            return None
+        fields = dict(d)
+        converted = ConvertedBatch.of(fields.pop("converted", None))
+        return cls(**fields, converted=converted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +147,29 @@ class UnitLedger(Aggregate):
     # -- commands: check, then trigger ------------------------------------------
 
     def issue(
-        self, transaction: str, blocks: list[Block], holder: str, itmo: ItmoTag | None = None
+        self,
+        transaction: str,
+        blocks: list[Block],
+        holder: str,
+        itmo: ItmoTag | None = None,
+        converted: list[ConvertedBatch] | None = None,
     ) -> None:
+        """``converted``, for units a conversion issued in place of ITMOs: the batch
+        each block is (parallel to ``blocks``), carrying the tonnes of what it replaced."""
         if transaction in self.issued_by:
             return
         for i, block in enumerate(blocks):
             clash = self.overlapping(block.first, block.last)
             if clash or any(block.overlaps(other) for other in blocks[:i]):
                 raise Refused("UNT-004", blocks=str(block), registry=self.registry)
-        self._issued(transaction, blocks, holder, itmo.as_dict() if itmo else None)
+        assert converted is None or (itmo is not None and len(converted) == len(blocks))
+        self._issued(
+            transaction,
+            blocks,
+            holder,
+            itmo.as_dict() if itmo else None,
+            [c.as_dict() for c in converted] if converted is not None else None,
+        )
 
     def hold(self, transaction: str, blocks: list[Block], holder: str) -> None:
         if transaction in self.holds:
@@ -197,10 +226,18 @@ class UnitLedger(Aggregate):
 
     @event("Issued")
     def _issued(
-        self, transaction: str, blocks: list[Block], holder: str, itmo: dict[str, Any] | None
+        self,
+        transaction: str,
+        blocks: list[Block],
+        holder: str,
+        itmo: dict[str, Any] | None,
+        converted: list[dict[str, Any]] | None = None,  # absent from events before it existed
     ) -> None:
-        tag = ItmoTag.of(itmo)
-        for block in blocks:
+        common = ItmoTag.of(itmo)
+        for n, block in enumerate(blocks):
+            tag = common
+            if common is not None and converted is not None:
+                tag = replace(common, converted=ConvertedBatch.of(converted[n]))
             i = bisect_right(self.entries, block.first, key=_first)
             self.entries.insert(i, Entry(block, holder, itmo=tag))
             self._coalesce(max(i - 1, 0), i + 2)

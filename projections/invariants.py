@@ -8,8 +8,12 @@ The taxonomy (reference/linkage-and-article6.md, "Article 6"; Schneider et al.
   moved after they ended;
 * **double claiming**: an ITMO used towards an NDC by an acquiring Party without
   a first-transfer corresponding adjustment for the same units (for converted
-  units: for the units they replaced), or a unit authorized for other
-  international mitigation purposes only that is counted towards an NDC.
+  units: for the units they replaced), a unit authorized for other
+  international mitigation purposes only that is counted towards an NDC, or
+  acquiring Parties subtracting more tonnes of an authorization's vintage than
+  its Party added for them at their first transfer (units converted at an
+  exchange rate carry the tonnes first transferred, clearinghouse/conversion.py:
+  a use counted in the destination's units would count tonnes twice).
 
 The clearinghouse refuses all three when clearing; this check proves, from the
 log alone, that nothing got through: an auditor need not trust the clearing code.
@@ -122,6 +126,9 @@ class DoubleCounting:
         self.purposes: dict[str, str] = {}
         self.party_of: dict[str, str] = {}  # registry -> Party
         self.names: dict[int, str] = {}  # position -> event name, for the positions cited
+        # t CO2e added at first transfer / subtracted on use, by (authorization, vintage)
+        self.added: dict[tuple[str, int], int] = defaultdict(int)
+        self.host_of: dict[str, str] = {}  # authorization -> first-transferring Party
 
     def _seen_twice(
         self, spans: _Spans, block: Block, position: int, rule: str, detail: str, name: str
@@ -181,13 +188,15 @@ class DoubleCounting:
                 self.converted_from[b] = self.conversions[e.originator_id]
         elif name == "Transaction.AdjustmentRecorded":
             if e.role == "first_transfer":
+                self.added[(e.authorization or "", e.vintage)] += e.quantity
+                self.host_of[e.authorization or ""] = e.party
                 for b in e.blocks:
                     self.first_transferred[b.serial_space].add(b, position)
             else:
                 self.uses.append((position, e))
 
     def violations(self) -> list[Violation]:
-        violations = list(self.found)
+        violations = list(self.found) + self._over_subtracted()
         for position, e in self.uses:
             for b in e.blocks:
                 claimed = Violation(
@@ -198,10 +207,7 @@ class DoubleCounting:
                     "",
                     ("Transaction.AdjustmentRecorded",),
                 )
-                sources = next(
-                    (src for new, src in self.converted_from.items() if new.contains(b)), [b]
-                )
-                if not all(self.first_transferred[s.serial_space].covers(s) for s in sources):
+                if not self._first_transferred(b):
                     violations.append(
                         replace(
                             claimed,
@@ -216,3 +222,40 @@ class DoubleCounting:
                         )
                     )
         return violations
+
+    def _first_transferred(self, block: Block) -> bool:
+        """A first-transfer adjustment covers ``block``, or, for units issued in a
+        conversion, the units they replaced (through any number of conversions)."""
+        if self.first_transferred[block.serial_space].covers(block):
+            return True
+        sources = next(
+            (src for new, src in self.converted_from.items() if new.contains(block)), None
+        )
+        return sources is not None and all(self._first_transferred(s) for s in sources)
+
+    def _over_subtracted(self) -> list[Violation]:
+        """Uses of an authorization's vintage that subtract more t CO2e than its Party
+        added at first transfer: the acquirers count tonnes the host never gave up."""
+        uses: dict[tuple[str, int], list[tuple[int, Any]]] = defaultdict(list)
+        for position, e in self.uses:
+            uses[(e.authorization or "", e.vintage)].append((position, e))
+        found = []
+        for (authorization, vintage), events in sorted(uses.items()):
+            subtracted = sum(e.quantity for _, e in events)
+            added = self.added.get((authorization, vintage), 0)
+            if subtracted <= added or added == 0:
+                continue  # nothing added at all: each use is reported per block above
+            host = self.host_of.get(authorization, "its Party")
+            found.append(
+                Violation(
+                    "double_claiming",
+                    ", ".join(str(b) for _, e in events for b in e.blocks),
+                    ", ".join(sorted({e.party for _, e in events})),
+                    tuple(position for position, _ in events),
+                    f"{subtracted:,} t of {authorization or 'no authorization'} vintage "
+                    f"{vintage} subtracted on use, but {host} added {added:,} t at first "
+                    "transfer",
+                    tuple("Transaction.AdjustmentRecorded" for _ in events),
+                )
+            )
+        return found

@@ -11,7 +11,8 @@ first transfer at the first international transfer). Links, both Article
 :func:`cross_two_borders` issues 1,000 AU, moves 600 between two accounts of
 A_REG (a split), sends 400 to B_REG (converted to 200 BU: AA's first transfer,
 AA adds 400 t), sends 150 BU on to C_REG, and C_REG retires 100 of them
-towards CC's NDC (CC subtracts). Business dates are spread over 2025-2026 so
+towards CC's NDC (CC subtracts 200 t: each BU carries the 2 t of the two AU it
+replaced, clearinghouse/conversion.py). Business dates are spread over 2025-2026 so
 that as-of replays have something to cut.
 """
 

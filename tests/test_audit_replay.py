@@ -54,7 +54,8 @@ def test_as_of_replay_equals_the_state_captured_during_the_live_run(
         assert replayed.backdated == {}
     # and the logs have moved on since: the retirement of 2026 is not in either
     latest = now(where).projections
-    assert latest["adjustments"]["CC"] == {"2026": {"first_transfer": 0, "use": 100, "net": -100}}
+    # 100 BU retired, each carrying the 2 t of the AU it replaced (400 AU -> 200 BU)
+    assert latest["adjustments"]["CC"] == {"2026": {"first_transfer": 0, "use": 200, "net": -200}}
     assert "CC" not in captured["2025-12-31"].projections["adjustments"]
 
 
@@ -152,10 +153,11 @@ def test_table_4_and_the_aef_tables_as_of_a_date(
     article6 = replayed["projections"]["article6"]  # type: ignore[index]
     then = article6["table4"]["CC"]["rows"]
     today = run("article6", "summary", "--ndc", str(cc))["rows"]
-    assert today["9"]["2026"] == 100  # type: ignore[index]  # CC used 100 t in 2026
+    # CC used 100 BU in 2026: 200 t, the tonnes AA first transferred for them
+    assert today["9"]["2026"] == 200  # type: ignore[index]
     assert then["9"]["2026"] == 0
     by_year = ("5", "7", "8", "9", "10")
     assert [then[r]["2025"] for r in by_year] == [today[r]["2025"] for r in by_year]  # type: ignore[index]
-    assert (then["12"]["2025"], today["12"]["2025"]) == (0, -100)  # type: ignore[index]
+    assert (then["12"]["2025"], today["12"]["2025"]) == (0, -200)  # type: ignore[index]
     actions = [r["Action type"] for r in article6["aef"]["AA"]["2025"]["table2"]]
     assert actions == ["Authorization", "First transfer"]

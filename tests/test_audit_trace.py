@@ -56,7 +56,8 @@ def test_a_unit_that_crossed_two_borders_lists_every_step(store: Path) -> None:
     assert details[4].startswith("became an ITMO under AA-AUTH (ABC")
     assert details[6] == "AA adds 400 t (first transfer; year 2025, vintage 2025, AA-AUTH)"
     assert "converted (400 -> 200 BU): the serial is now B_REG:BU:1" in details[7]
-    assert details[12].startswith("CC subtracts 100 t (use towards its NDC; year 2026")
+    # 100 BU of a batch of 200 BU that carries AA's 400 t: 200 t
+    assert details[12].startswith("CC subtracts 200 t (use towards its NDC; year 2026")
     # every step names its log position and business date
     assert all(s.position > 0 and s.business_date is not None for s in result.steps)
     positions = [s.position for s in result.steps if s.application == "CLEARINGHOUSE"]

@@ -35,8 +35,12 @@ decides
   retirement for NDC use, by a Party other than the host:
   clearinghouse/clearing.py ``NDC_USES``).
 
-Quantities are exact fractions (a non-GHG metric's factor may be fractional,
-V7); tables round each cell to whole tonnes at the end.
+Quantities are in t CO2e, exact fractions (a non-GHG metric's factor may be
+fractional, V7); tables round each cell to whole tonnes at the end. Units a
+linkage agreement converted at an exchange rate carry the tonnes of the units
+they replaced (:meth:`Lot.tonnes <projections.article6.lifecycle.Lot.tonnes>`,
+:mod:`clearinghouse.conversion`): the host's first transfer and the acquirer's
+use of an ITMO are of the same tonnes whatever the rate.
 """
 
 from __future__ import annotations
@@ -108,7 +112,16 @@ class Outcome:
 
     @property
     def tonnes(self) -> Fraction:
-        return self.block.count * self.factor
+        """t CO2e: the lot's tonnes (one per unit, or a converted batch's share,
+        fixed at the units first transferred) times a V7 metric factor."""
+        return self.lot.tonnes(self.block) * self.factor
+
+    @property
+    def tonnes_per_unit(self) -> Fraction:
+        """The AEF's conversion factor: V7 metric factor times a conversion's
+        t CO2e per unit."""
+        converted = self.lot.converted if self.lot.itmo else None
+        return self.factor * (converted.factor if converted is not None else 1)
 
     @property
     def host(self) -> str:
@@ -161,7 +174,8 @@ def _outcome(
 ) -> Outcome:
     definition = rules.first_transfer_definition or authorization.first_transfer
     factor = Fraction(1)
-    unit = rules.non_ghg_units.get(block.unit_type)
+    # A converted ITMO is measured in the metric of the units first transferred.
+    unit = rules.non_ghg_units.get(lot.origin_unit_type or block.unit_type)
     outcome = Outcome(block, lot, authorization, definition, factor, deduction=deduction)
     a64 = block.unit_type in rules.a64_unit_types
     if unit is not None:

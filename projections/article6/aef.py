@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from clearinghouse.conversion import tonnes
 from clearinghouse.units import Block
 from projections.article6.accounting import Evaluation, Outcome
 from projections.article6.lifecycle import Move
@@ -332,6 +335,7 @@ def _rows(
     rows = []
     for n, (block, fields) in enumerate(merged, start=1):
         approach = fields["approach"]
+        batch = fields.pop("_batch")
         factor = fields.pop("_factor")
         rows.append(
             AefRow(
@@ -341,12 +345,12 @@ def _rows(
                 block_start=block.first,
                 block_last=block.last,
                 quantity_in_metric=block.count,
-                quantity=round(block.count * factor),
+                quantity=round(tonnes(block, batch) * factor),
                 vintage=block.vintage,
                 **fields,
             )
         )
-        fields["_factor"] = factor
+        fields["_batch"], fields["_factor"] = batch, factor
     return rows
 
 
@@ -358,11 +362,19 @@ def _sort_key(fields: dict[str, Any]) -> tuple[Any, ...]:
 
 def _itmo_fields(o: Outcome, evaluation: Evaluation) -> dict[str, Any]:
     auth = o.authorization
-    unit = evaluation.rules.non_ghg_units.get(o.block.unit_type)
+    unit = evaluation.rules.non_ghg_units.get(o.lot.origin_unit_type or o.block.unit_type)
+    metric, factor_text = (unit.metric, str(unit.factor)) if unit else ("t CO2 eq", "1")
+    batch = o.lot.converted if o.lot.itmo else None
+    if batch is not None:
+        # Converted at an exchange rate: counted in the destination's units, each
+        # carrying the tonnes first transferred (R L7: metric, quantity in
+        # metric, quantity in t CO2 eq, conversion factor).
+        metric, factor_text = f"{o.block.unit_type} units", _number(o.tonnes_per_unit)
     return {
         "approach": auth.approach,
-        "metric": unit.metric if unit else "t CO2 eq",
-        "conversion_factor": str(unit.factor) if unit else "1",
+        "metric": metric,
+        "conversion_factor": factor_text,
+        "_batch": batch,
         "_factor": o.factor,
         "first_transferring_party": auth.party,
         "authorization_date": auth.authorized_on,
@@ -371,6 +383,19 @@ def _itmo_fields(o: Outcome, evaluation: Evaluation) -> dict[str, Any]:
         "oimp_authorized": "Yes" if "oimp" in auth.purposes else "No",
         "first_transfer_definition": DEFINITIONS.get(o.definition, o.definition),
     }
+
+
+def _number(value: Fraction) -> str:
+    """An exact factor as text: a decimal when it has one (0.5, 2), else a fraction
+    (1/3)."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        return str(value)
+    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _unit_id(approach: str, block: Block, serial: int) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
+from clearinghouse.conversion import ConvertedBatch, tonnes
 from clearinghouse.units import Block
 
 
@@ -78,6 +79,10 @@ class Lot:
     end: End | None = None
     superseded: bool = False  # converted: the ITMO continues in the new units
     converted_from: str | None = None  # for units issued in place of converted ones
+    #: for an ITMO issued in a conversion: its batch and the tonnes it carries, which
+    #: are those of the units it replaced (clearinghouse/conversion.py)
+    converted: ConvertedBatch | None = None
+    origin_unit_type: str | None = None  # the unit type it was before any conversion
 
     @property
     def itmo(self) -> bool:
@@ -86,6 +91,12 @@ class Lot:
     @property
     def active(self) -> bool:
         return self.end is None and not self.superseded
+
+    def tonnes(self, block: Block) -> int:
+        """t CO2e of ``block`` (serials of this lot): one per unit, or its converted
+        batch's share. The same rule the clearinghouse applies to its adjustments,
+        derived here from the log's conversions, not read from the ledger's tags."""
+        return tonnes(block, self.converted if self.itmo else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from eventsourcing.projection import Projection
 
 from clearinghouse.agreements import LinkageAgreement
 from clearinghouse.application import CLEARINGHOUSE
+from clearinghouse.conversion import ConvertedBatch
 from clearinghouse.units import Block
 from projections.article6.lifecycle import End, Lot, Move, Segments, bind, ended, moved, unbind
 from projections.invariants import DoubleCounting
@@ -189,14 +190,26 @@ class Article6View(POPOTrackingRecorder):
         origin, authorization and history, now held by the destination."""
         sources = self._conversions.get(e.transaction, [])
         for i, b in enumerate(blocks):
-            source_text = sources[min(i, len(sources) - 1)][0] if sources else None
+            texts = sources[min(i, len(sources) - 1)] if sources else []
+            source_text = texts[0] if texts else None
             lot: Lot | None = None
-            if source_text is not None:
-                source = Block.parse(source_text)
-                found = self.segments(source).at(source)
-                lot = found[0].lot if found else None
+            replaced: list[tuple[Block, Lot]] = []
+            for text in texts:
+                source = Block.parse(text)
+                replaced += [(p.block, p.lot) for p in self.segments(source).at(source)]
+            if replaced:
+                lot = replaced[0][1]
             if lot is None:  # not a known conversion: a plain issuance at the destination
                 lot = Lot(self.party_of.get(e.holder, "?"), e.holder, on, position, e.transaction)
+            # An ITMO keeps the tonnes of the units it replaced, whatever the rate.
+            batch = (
+                ConvertedBatch.of_block(b, sum(r.tonnes(piece) for piece, r in replaced))
+                if lot.itmo
+                else None
+            )
+            origin_unit_type = (
+                (lot.origin_unit_type or replaced[0][0].unit_type) if replaced else None
+            )
             self.segments(b).insert(
                 b,
                 Lot(
@@ -210,6 +223,8 @@ class Article6View(POPOTrackingRecorder):
                     bound_at=lot.bound_at,
                     moves=lot.moves,
                     converted_from=source_text,
+                    converted=batch,
+                    origin_unit_type=origin_unit_type,
                 ),
             )
 
