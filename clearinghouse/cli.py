@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from clearinghouse import checks, cli_article6
+from clearinghouse import checks, cli_article6, cli_simulate
 from clearinghouse.commands import InvalidInput
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -110,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     )
     jur.add_argument("--json", action="store_true")
     cli_article6.add_parser(sub, _store_options)
+    cli_simulate.add_parser(sub, _store_options)
     return p
 
 
@@ -122,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _jurisdictions(args)
         if args.command == "article6":
             return cli_article6.run(args)
+        if args.command == "simulate":
+            return cli_simulate.run(args)
         store = StoreConfig.from_env(args.store, args.database_url)
         with EmbeddedSystem(store) as system:
             if args.command == "demo":

@@ -1,0 +1,263 @@
+"""A simulation run end to end: through the registries and the clearinghouse (issue #5,
+items 3 and 4, and the acceptance list: "the event log after a run passes the
+double-counting check and its Article 6 summary matches results.json")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clearinghouse.checks import Refused
+from clearinghouse.cli import main
+from clearinghouse.simulation import run
+from clearinghouse.simulation.scenario import load, parse
+from clearinghouse.store import StoreConfig
+from clearinghouse.system import EmbeddedSystem
+from projections.article6 import accounting, party, rules, table4
+from projections.article6.view import catch_up
+from projections.log import name_of, read
+from tests.coverage import covers
+
+ROOT = Path(__file__).parent.parent
+TWO = ROOT / "scenarios" / "two-markets.yaml"
+
+
+@pytest.fixture(scope="module")
+def two_markets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("two") / "run"
+    return out, run.simulate(load(TWO), out)
+
+
+def test_the_minimal_scenario_clears_as_the_closed_form_says(
+    two_markets: tuple[Path, dict[str, Any]],
+) -> None:
+    # A: cap 100, BAU 150, slope 2 → autarky 2 × 50 = 100; B: 1 × 20 = 20 (issue #5, item 1)
+    _, data = two_markets
+    assert data["prices"]["autarky"] == {"A": {"2030": 100.0}, "B": {"2030": 20.0}}
+    # the 10 Mt limit binds: A abates 40 (price 80), B abates 30 (price 30)
+    assert data["prices"]["linked"] == {"A": {"2030": 80.0}, "B": {"2030": 30.0}}
+    assert data["flows"] == {"B->A": {"2030": 10.0}}
+    assert data["payments"]["B->A"]["2030"] == pytest.approx(10e6 * 30)
+    assert data["rents"]["B->A"]["2030"] == pytest.approx((80 - 30) * 10e6)
+    # A: 2/2 × 50² → 2/2 × 40² + 10 Mt × 30; B: 1/2 × 20² → 1/2 × 30² − 10 Mt × 30 (×1e6)
+    assert data["gains"] == {"A": pytest.approx(600e6), "B": pytest.approx(50e6)}
+    assert data["abatement"] == {"A": {"2030": 40.0}, "B": {"2030": 30.0}}
+
+
+def test_every_trade_went_through_the_registries_and_the_log_passes_the_check(
+    two_markets: tuple[Path, dict[str, Any]],
+) -> None:
+    out, data = two_markets
+    assert data["violations"] == [] and data["refusals"] == []
+    assert data["allocation_differences"] == []
+    assert data["conservation"] == {"A": True, "B": True}
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=out / "store")) as system:
+        system.reopen_registries()
+        names = [name_of(e) for _, e in read(system.clearinghouse)]
+        # 2 allocations, 1 cross-border transfer, 3 surrenders (A: its own units and B's)
+        assert names.count("Transaction.Accepted") == 6
+        assert names.count("Transaction.Completed") == 1  # the transfer, credited in A
+        view = catch_up(system.clearinghouse)
+        assert view.invariants.violations() == []
+        # A's registry received B's units and surrendered them with its own
+        a = system.registry("A")
+        surrendered = a.account("SURRENDER")
+        assert surrendered is not None
+        held = {b.unit_type: 0 for b in surrendered.available}
+        for b in surrendered.available:
+            held[b.unit_type] += b.count
+        assert held == {"A_ALW": 100_000_000, "B_ALW": 10_000_000}
+
+
+def test_article6_summary_from_the_store_matches_results_json(
+    two_markets: tuple[Path, dict[str, Any]],
+) -> None:
+    out, data = two_markets
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=out / "store")) as system:
+        view = catch_up(system.clearinghouse)
+    for p in ("A", "B"):
+        pf = party.load(out / "parties" / f"{p}.yaml")
+        summary = table4.summarize(accounting.evaluate(view, rules.load("glasgow-2021"), pf), pf)
+        assert summary.as_json() == data["accounting"]["glasgow-2021"][p]
+        assert {"2030": summary.rows["12"][2030]} == data["adjustments"][p]
+    # and both agree with the flows: B first transfers 10 Mt (+), A uses them (−)
+    assert data["adjustments"] == {"A": {"2030": -10_000_000}, "B": {"2030": 10_000_000}}
+
+
+def test_report_folder_holds_json_csv_charts_and_page(
+    two_markets: tuple[Path, dict[str, Any]],
+) -> None:
+    out, _ = two_markets
+    for name in ("results.json", "prices.csv", "markets.csv", "flows.csv", "article6.csv",
+                 "compliance.csv", "report.html", "scenario.yaml", "parties/A.yaml"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    for chart in ("prices", "flows", "adjustments", "gains"):
+        assert (out / "charts" / f"{chart}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "report.html").read_text()
+    assert "charts/prices.png" in page and "no double counting found" in page
+    flows = (out / "flows.csv").read_text().splitlines()
+    assert flows[0] == "link,year,flow_mt,payment,rent"
+    assert flows[1].startswith("B->A,2030,10.0,300000000.0")
+
+
+def test_rerun_under_other_rules_does_not_touch_the_log(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run.simulate(load(TWO), out)
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=out / "store")) as system:
+        before = system.clearinghouse.recorder.max_notification_id()
+    data = run.reaccount(out, ["glasgow-2021", "public-workbook", "workbook-convention"])
+    assert list(data["accounting"]) == ["glasgow-2021", "public-workbook", "workbook-convention"]
+    assert json.loads((out / "results.json").read_text())["rules"] == data["rules"]
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=out / "store")) as system:
+        assert system.clearinghouse.recorder.max_notification_id() == before
+
+
+SCENARIO = """\
+name: three-years
+years: {{from: 2030, to: 2032}}
+jurisdictions:
+  - {{id: A, party: PA, cap: 100, bau: 150, mac: {{type: linear, slope: 2.0}}}}
+  - {{id: B, party: PB, cap: 200, bau: 220, mac: {{type: linear, slope: 1.0}}}}
+links:
+  - {{from: B, to: A, authorized: true, {extra}}}
+"""
+
+
+def test_delinking_stops_flows_from_its_year_through_the_clearinghouse(tmp_path: Path) -> None:
+    loaded = parse(SCENARIO.format(extra="delink: 2032"), "three-years.yaml")
+    data = run.simulate(loaded, tmp_path / "run", outputs=False)
+    flows = data["flows"]["B->A"]
+    # unlimited one-way link: p* = 70 / 1.5 until de-linked, then autarky again
+    # A imports what it does not abate: 50 − p*/2
+    assert flows["2030"] == pytest.approx(50 - 70 / 1.5 / 2) and flows["2031"] == flows["2030"]
+    assert flows["2032"] == 0
+    assert data["prices"]["linked"]["A"]["2032"] == 100.0
+    assert data["adjustments"]["PA"]["2032"] == 0 and data["adjustments"]["PA"]["2031"] < 0
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path / "run" / "store")) as system:
+        names = [name_of(e) for _, e in read(system.clearinghouse)]
+    assert "LinkageAgreement.Delinked" in names
+
+
+def test_exchange_rate_converts_units_in_the_registries(tmp_path: Path) -> None:
+    # 1 B unit = 1/2 A unit: 0.5 × p_A = p_B → f = 20 Mt of B units, A receives 10 Mt
+    loaded = parse(SCENARIO.format(extra='rate: "1/2"').replace("2032", "2030"), "rate.yaml")
+    data = run.simulate(loaded, tmp_path / "run", outputs=False)
+    assert data["flows"]["B->A"]["2030"] == pytest.approx(20.0)
+    assert data["prices"]["linked"]["A"]["2030"] == pytest.approx(80.0)
+    assert data["prices"]["linked"]["B"]["2030"] == pytest.approx(40.0)
+    assert data["refusals"] == [] and data["violations"] == []
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path / "run" / "store")) as system:
+        system.reopen_registries()
+        a = system.registry("A")
+        surrendered = a.account("SURRENDER")
+        assert surrendered is not None
+        assert sum(b.count for b in surrendered.available) == 110_000_000  # A emits 150 − 40
+        # every unit A surrendered is A's own type: B's were converted at the border
+        assert {b.unit_type for b in surrendered.available} == {"A_ALW"}
+
+
+@covers("SIM-001")
+def test_unreadable_scenario_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Refused, match="SIM-001") as missing:
+        load(tmp_path / "nowhere.yaml")
+    assert "nowhere.yaml" in missing.value.reason
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nyears: [2030\n")
+    with pytest.raises(Refused, match="not YAML at line"):
+        load(bad)
+
+
+@covers("SIM-002")
+def test_invalid_scenario_points_to_line_and_field() -> None:
+    text = TWO.read_text().replace("slope: 1.0", "slope: -1.0")
+    with pytest.raises(Refused) as error:
+        parse(text, "two-markets.yaml")
+    assert error.value.code == "SIM-002"
+    line = 1 + text.splitlines().index(next(x for x in text.splitlines() if "slope: -1.0" in x))
+    assert f"line {line}, jurisdictions[1].mac.slope: Input should be greater than 0" in (
+        error.value.reason
+    )
+
+
+@covers("SIM-002")
+def test_unknown_adapter_option_points_to_its_line() -> None:
+    text = """name: x
+years: [2024]
+jurisdictions:
+  - id: KR
+    party: KR
+    adapter:
+      code: KR_ETS
+      options:
+        phase3_auctions: "10"
+    entities:
+      count: 2
+      sectors: [{name: steel, count: 2, emissions: 100000, mac: {full_cost: 100}}]
+"""
+    with pytest.raises(Refused) as error:
+        parse(text, "x.yaml")
+    assert "line 9, jurisdictions[0].adapter.options.phase3_auctions" in error.value.reason
+    assert "takes no option 'phase3_auctions'" in error.value.reason
+
+
+@covers("SIM-003")
+def test_markets_that_cannot_clear_are_refused(tmp_path: Path) -> None:
+    text = TWO.read_text().replace("slope: 2.0}", "slope: 2.0, potential: 10}")
+    with pytest.raises(Refused) as error:
+        run.simulate(parse(text, "x.yaml"), tmp_path / "run")
+    assert error.value.code == "SIM-003"
+    assert "A cannot meet its requirement" in error.value.reason
+
+
+@covers("SIM-004")
+def test_cli_refuses_to_overwrite_a_run_and_reaccounts_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["simulate", str(TWO), "--out", str(out), "--json", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["flows"] == {"B->A": 10.0} and summary["violations"] == 0
+    assert main(["simulate", str(TWO), "--out", str(out), "--quiet"]) == 2
+    assert "error SIM-004" in capsys.readouterr().err
+    code = main(["simulate", str(TWO), "--out", str(out), "--rules", "public-workbook", "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["rules"] == ["public-workbook"]
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(TWO.read_text().replace("import_limit: 10", "import_limit: 12"))
+    assert main(["simulate", str(changed), "--out", str(out), "--rules", "glasgow-2021"]) == 2
+    assert "not of" in capsys.readouterr().err
+
+
+def test_check_only_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", str(TWO), "--check"]) == 0
+    assert "scenario two-markets is valid" in capsys.readouterr().out
+
+
+@covers("SIM-005")
+def test_a_command_the_registry_refuses_is_recorded_not_hidden(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # K-ETS covers businesses above 50,000 t (endnote 80): a 20,000 t entity is refused
+    text = """name: too-small
+years: [2024]
+jurisdictions:
+  - id: KR
+    party: KR
+    adapter: {code: KR_ETS}
+    entities:
+      count: 1
+      sectors:
+        - {name: steel, count: 1, emissions: 20000, mac: {full_cost: 50000},
+           attributes: {base_emissions: {from: base}}}
+"""
+    path = tmp_path / "too-small.yaml"
+    path.write_text(text)
+    assert main(["simulate", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    first = data["refusals"][0]
+    assert first["check"] == "SIM-005" and first["code"] == "CMP-001"
+    assert first["command"] == "register_entity"
+    assert "refused register_entity" in first["message"]
