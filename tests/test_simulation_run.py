@@ -261,3 +261,40 @@ jurisdictions:
     assert first["check"] == "SIM-005" and first["code"] == "CMP-001"
     assert first["command"] == "register_entity"
     assert "refused register_entity" in first["message"]
+
+
+def _smaller(name: str, **counts: tuple[int, int]) -> str:
+    """A bundled scenario with fewer entities and cohorts (same rules, faster)."""
+    text = (ROOT / "scenarios" / name).read_text()
+    for (big, cohorts), (small, fewer) in counts.values():
+        text = text.replace(f"count: {big}\n", f"count: {small}\n", 1)
+        text = text.replace(f"cohorts: {cohorts}\n", f"cohorts: {fewer}\n", 1)
+    return text
+
+
+def test_kr_cn_restricted_runs_on_the_real_adapters(tmp_path: Path) -> None:
+    """CN_ETS (allow_export) → KR_ETS under an authorized link limited to 11.3% of a
+    reference (the bundled file: 538.9 Mt, endnote 85; here 60 Mt for a smaller Korea):
+    the limit binds, its rent is the price gap × the limit, China adds and Korea
+    subtracts exactly what crossed."""
+    text = _smaller("kr-cn-restricted.yaml", cn=((2096, 40), (300, 8)), kr=((700, 20), (120, 6)))
+    text = text.replace("reference: 538.9}", "reference: 60}")
+    data = run.simulate(parse(text, "kr-cn-restricted.yaml"), tmp_path / "run", outputs=False)
+    assert data["refusals"] == [] and data["violations"] == []
+    assert data["allocation_differences"] == []
+    limit = 6_780_000  # ⌊11.3% × 60,000,000 t⌋ (agreements.Limit)
+    pr = data["prices_reporting"]["linked"]
+    assert any(round(v * 1e6) == limit for v in data["flows"]["CN->KR"].values())
+    for y in ("2023", "2024"):
+        flow = data["flows"]["CN->KR"][y] * 1e6
+        if round(flow) == limit:  # binding: Korea's price stays above China's
+            assert pr["KR"][y] > pr["CN"][y]
+            gap = pr["KR"][y] - pr["CN"][y]
+            assert data["rents"]["CN->KR"][y] == pytest.approx(gap * limit, rel=1e-4)
+        else:
+            assert pr["KR"][y] == pytest.approx(pr["CN"][y], rel=1e-5)
+        assert data["adjustments"]["CN"][y] == round(flow)
+        assert data["adjustments"]["KR"][y] == -round(flow)
+    periods = data["compliance"]["KR"]
+    assert all(p["shortfall"] == 0 for p in periods.values())
+    assert data["conservation"] == {"CN": True, "KR": True}

@@ -39,6 +39,7 @@ class Entity:
     attributes: dict[str, Any]  # drawn constants and categories (``From`` kept as is)
     activity: dict[str, Any]
     #: an aggregate market's BAU and full cost by year (the scenario's series)
+    registry_sector: str = ""
     bau_years: dict[int, float] | None = None
     cost_years: dict[int, float] | None = None
     share_years: dict[int, float] | None = None
@@ -170,6 +171,7 @@ def _draw_sector(
             max_share=float(share[i]),
             attributes={k: v[i] for k, v in attributes.items()},
             activity={k: v[i] for k, v in activity.items()},
+            registry_sector=s.registry_sector or s.name,
         )
         for i in range(n)
     ]

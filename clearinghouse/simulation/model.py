@@ -137,7 +137,7 @@ class JurisdictionModel:
             "entity": cohort.id,
             "name": f"{self.spec.name or self.id} {cohort.sector} cohort {cohort.id} "
             f"({len(cohort.members)} entit{'y' if len(cohort.members) == 1 else 'ies'})",
-            "sector": cohort.sector,
+            "sector": cohort.members[0].registry_sector or cohort.sector,
             "emissions": round(base),
             "attributes": attributes,
         }

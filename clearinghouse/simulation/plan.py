@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -86,6 +87,8 @@ class YearPlan:
 
 #: cohort holdings carried between years: (jid, cohort) -> unit type -> t
 Holdings = dict[tuple[str, str], dict[str, int]]
+#: (jurisdiction, cohort, verified t) -> units of other jurisdictions it may surrender
+Capacity = Callable[[str, str, int], int | None]
 
 
 def price_of(value: float) -> Decimal:
@@ -119,21 +122,28 @@ def plan_year(
     allowances: dict[str, dict[tuple[str, int], tuple[int, int]]],
     year: int,
     holdings: Holdings,
-    capacity: dict[tuple[str, str], int] | None = None,
+    capacity: Capacity | None = None,
 ) -> YearPlan:
     """The integer plan of ``year``. ``holdings`` (carried from earlier years) is
-    updated to what each cohort holds after surrender. ``capacity`` bounds how many
-    units of other jurisdictions a cohort can surrender (an adapter's limits)."""
+    updated to what each cohort holds after surrender. ``capacity(jid, cohort,
+    verified t)`` says how many units of other jurisdictions a cohort can surrender
+    (an adapter's limits; None: no limit)."""
     plan = YearPlan(year)
     _flows(plan, scenario, solution)
     for jid, m in models.items():
         _cohorts(plan, m, solution, allowances[jid], holdings)
         _balance(plan, m, holdings)
+    limits: dict[tuple[str, str], int] = {}
+    if capacity is not None:
+        for key, verified in plan.verified.items():
+            cap = capacity(key[0], key[1], verified)
+            if cap is not None:
+                limits[key] = cap
     book = _Book(plan, models, holdings)
     for jid, m in models.items():
         book.deliver_offsets(m)
         book.keep(jid, plan.banked[jid] + plan.unused.get(jid, 0))
-    book.cross_border(scenario, solution, capacity or {})
+    book.cross_border(scenario, solution, limits)
     for m in models.values():
         book.domestic(m, solution)
     book.surrender()
@@ -315,8 +325,7 @@ class _Book:
             left = tonnes
             while left > 0:
                 seller = self._exporter(source, sent, step)
-                buyer = self._importer(destination, arriving, capacity)
-                want = max(0, -self.open[(destination, buyer)])
+                buyer, want = self._importer(destination, arriving, capacity)
                 q = min(
                     left,
                     max(self.open[(source, seller)], step),
@@ -343,15 +352,20 @@ class _Book:
                 return cid
         return max(ranked, key=lambda c: self.holdings[(jid, c)].get(unit, 0))
 
-    def _importer(self, jid: str, unit: str, capacity: dict[tuple[str, str], int]) -> str:
+    def _importer(
+        self, jid: str, unit: str, capacity: dict[tuple[str, str], int]
+    ) -> tuple[str, int]:
+        """The shortest cohort that can still use ``unit`` and how many it takes:
+        its deficit, within what its registry lets it surrender (``capacity``). If
+        none can, the shortest cohort takes them (and its registry will say no)."""
         ranked = self._ranked(jid, long=False)
         for cid in ranked:
             need = -self.open[(jid, cid)]
             cap = capacity.get((jid, cid))
             room = need if cap is None else min(need, cap - self.holdings[(jid, cid)].get(unit, 0))
             if room > 0:
-                return cid
-        return ranked[0]
+                return cid, room
+        return ranked[0], max(0, -self.open[(jid, ranked[0])])
 
     def domestic(self, m: JurisdictionModel, solution: Solution) -> None:
         jid, plan = m.id, self.plan

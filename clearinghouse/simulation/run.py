@@ -16,6 +16,7 @@ clearing the markets again (issue #5, item 3).
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import time
@@ -29,7 +30,7 @@ from clearinghouse.checks import Refused
 from clearinghouse.simulation import accounting, model, results
 from clearinghouse.simulation.execute import Executor
 from clearinghouse.simulation.market import TOLERANCE
-from clearinghouse.simulation.plan import Holdings, YearPlan, plan_year, price_of
+from clearinghouse.simulation.plan import Capacity, Holdings, YearPlan, plan_year, price_of
 from clearinghouse.simulation.scenario import Loaded, Scenario, parse
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -149,9 +150,10 @@ def _execute(
     for n, year in enumerate(years):
         _close_due(executor, linked, pending, before=date(year + 1, 4, 1))
         executor.link_changes(year)
-        capacity = _capacity(executor, models, linked, year)
-        plan = plan_year(scenario, models, linked.solution, linked.allowances, year, holdings,
-                         capacity)  # fmt: skip
+        capacity = _capacity(executor, year)
+        plan = plan_year(
+            scenario, models, linked.solution, linked.allowances, year, holdings, capacity
+        )
         plans[year] = plan
         for m in models.values():
             executor.verify(m, plan)
@@ -181,52 +183,37 @@ def _close_due(
             pending.remove(item)
 
 
-def _capacity(
-    executor: Executor, models: dict[str, model.JurisdictionModel], linked: model.Case, year: int
-) -> dict[tuple[str, str], int]:
-    """How many foreign units each cohort of an adapter can surrender this year, where
-    the adapter limits them (K-ETS: international offsets), from its own rules."""
-    out: dict[tuple[str, str], int] = {}
-    for m in models.values():
+def _capacity(executor: Executor, year: int) -> Capacity:
+    """How many foreign units a cohort of an adapter can surrender this year, where
+    the adapter limits them (K-ETS: international offsets), from its own rules
+    applied to the registered entity with the year's verified emissions (in memory)."""
+    cache: dict[tuple[str, str], Any] = {}
+
+    def capacity(jid: str, cohort: str, verified: int) -> int | None:
+        m = executor.models[jid]
         rules = m.rules
         if m.plan is not None or rules is None or not rules.offset_types:
-            continue
+            return None
         period = rules.period_of(year)
-        limit_of = getattr(rules, "international_limit", None) or rules.offset_limit
         if period is None:
-            continue
-        for c in m.cohorts:
-            entity = executor.registry(m).entity(c.id)
-            if entity is None:
-                continue
-            probe = _with_emissions(entity, m, c, year, linked)
-            try:
-                limit = limit_of(probe, period)
-            except Refused:
-                continue
-            if limit is not None:
-                out[(m.id, c.id)] = int(limit[0])
-    return out
+            return None
+        if (jid, cohort) not in cache:
+            cache[(jid, cohort)] = executor.registry(m).entity(cohort)
+        entity = cache[(jid, cohort)]
+        if entity is None:
+            return None
+        probe = copy.deepcopy(entity)
+        for y in period.years:
+            probe.verified.setdefault(y, verified)
+        probe.verified[year] = verified
+        limit_of = getattr(rules, "international_limit", None) or rules.offset_limit
+        try:
+            limit = limit_of(probe, period)
+        except Refused:
+            return None
+        return None if limit is None else int(limit[0])
 
-
-def _with_emissions(
-    entity: Any, m: model.JurisdictionModel, c: Any, year: int, linked: model.Case
-) -> Any:
-    """The registered entity with this year's planned emissions verified (in memory)."""
-    import copy
-
-    probe = copy.deepcopy(entity)
-    tonnes = model.emitted(m, linked.solution)(c, year)
-    for y in rules_years(m, year):
-        probe.verified.setdefault(y, round(tonnes))
-    probe.verified[year] = round(tonnes)
-    return probe
-
-
-def rules_years(m: model.JurisdictionModel, year: int) -> tuple[int, ...]:
-    rules = m.rules
-    period = rules.period_of(year) if rules is not None else None
-    return period.years if period is not None else (year,)
+    return capacity
 
 
 def _allocation_differences(

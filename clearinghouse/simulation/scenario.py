@@ -170,6 +170,9 @@ class EntityMac(_Model):
 
 class Sector(_Model):
     name: str = Field(min_length=1)
+    #: the sector the registry is told (default ``name``): several scenario sectors can
+    #: be one registry sector, e.g. coal units of different categories are all "power"
+    registry_sector: str | None = None
     share: float | None = Field(default=None, gt=0)
     count: PositiveInt | None = None
     emissions: Number  # t CO2e a year per entity, first simulated year, without a carbon price
