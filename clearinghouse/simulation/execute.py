@@ -227,7 +227,7 @@ class Executor:
                 "jurisdictions": [src.code, dst.code],
                 "directions": directions,
                 "limits": limits,
-                "effective_from": date(start, 1, 1),
+                "effective_from": link.effective_from or date(start, 1, 1),
                 "authorized": link.authorized,
                 "cooperative_approach": approach if link.authorized else None,
             }

@@ -25,8 +25,9 @@ clearing is one convex programme per run (per year when nobody banks):
   active set SLSQP found, the interior first-order conditions are solved with
   SciPy's ``root`` (Newton-type, exact Jacobian) to machine precision;
 * flows are then made canonical with a linear programme (SciPy's ``linprog``):
-  among the flows that give these net positions, the least total volume — prices
-  are unique, but flows round a cycle of two-way links are not.
+  among the flows and banks that give these net positions, the least total volume —
+  prices are unique, but flows round a cycle of two-way links, or between markets
+  whose price is zero, are not.
 
 **Tolerance.** The result is accepted only if every first-order condition holds
 to ``TOLERANCE`` (1e-6) times (1 + the largest price), in reporting currency
@@ -50,6 +51,9 @@ from scipy.optimize import linprog, minimize, root
 from clearinghouse.simulation.mac import Floats, MacCurve
 
 TOLERANCE = 1e-6
+#: a cost per unit on every flow and bank, relative to the largest price, that breaks
+#: ties towards moving and banking less (see _optimise)
+FRICTION = 1e-9
 
 
 class ClearingError(Exception):
@@ -286,16 +290,21 @@ def _optimise(
         )
     )
 
+    # A tiny cost per unit moved or banked picks, among equally cheap solutions, the
+    # one that moves and banks least: between two markets at a zero price (or round a
+    # cycle) flows are otherwise arbitrary. It is a thousandth of the tolerance.
+    top = max(w * m.curve.max_price for m, w in zip(markets, weight, strict=True))
+    friction = FRICTION * (1.0 + top)
+
     def objective(v: Floats) -> float:
         x = net(v)
-        return float(
-            sum(w * m.value(float(xi)) for m, w, xi in zip(markets, weight, x, strict=True))
-        )
+        costs = [w * m.value(float(xi)) for m, w, xi in zip(markets, weight, x, strict=True)]
+        return float(sum(costs) + friction * v.sum())
 
     def gradient(v: Floats) -> Floats:
         x = net(v)
         p = np.minimum(prices(x), np.array([10 * m.curve.max_price + 1 for m in markets]))
-        result: Floats = coef.T @ (weight * p)
+        result: Floats = coef.T @ (weight * p) + friction
         return result
 
     bounds = [(0.0, None if math.isinf(v.upper) else v.upper) for v in variables]
@@ -371,7 +380,11 @@ def _polish(
     except (ValueError, np.linalg.LinAlgError):
         return v
     z = solved.x
-    if not solved.success or np.any(z < -eps) or np.any(z > upper[free] + eps):
+    if np.any(z < -eps) or np.any(z > upper[free] + eps):
+        return v
+    # keep the polished point when it satisfies the conditions better (hybr may stop
+    # short of its own xtol and still be far more exact than SLSQP)
+    if np.max(np.abs(equations(z))) >= np.max(np.abs(equations(v[free]))):
         return v
     return np.clip(full(z), 0.0, upper)
 
@@ -379,25 +392,22 @@ def _polish(
 def _canonical_flows(
     variables: list[_Var], coef: Floats, x: Floats, required: Floats, v: Floats
 ) -> Floats:
-    """Among the flows and banks that give the net positions ``x``, the ones with
-    the least total volume (banks are kept as found: they are unique)."""
-    arcs = [k for k, var in enumerate(variables) if var.kind == "arc"]
-    if len(arcs) < 2:
+    """Among the flows and banks that give the net positions ``x``, the ones that move
+    and bank the least (a linear programme): prices are unique, flows round a cycle
+    of links or between markets whose price is zero are not."""
+    if len(variables) < 2:
         return v
-    rest = [k for k in range(len(variables)) if k not in arcs]
-    target = x - required - coef[:, rest] @ v[rest]
-    bounds = [(0.0, None if math.isinf(variables[k].upper) else variables[k].upper) for k in arcs]
+    bounds = [(0.0, None if math.isinf(var.upper) else var.upper) for var in variables]
     result = linprog(
-        np.ones(len(arcs)),
-        A_eq=coef[:, arcs],
-        b_eq=target,
+        np.ones(len(variables)),
+        A_eq=coef,
+        b_eq=x - required,
         bounds=bounds,
         method="highs",
     )
     if not result.success:
         return v
-    out = v.copy()
-    out[arcs] = np.clip(result.x, 0.0, None)
+    out: Floats = np.clip(result.x, 0.0, None)
     return out
 
 

@@ -326,10 +326,13 @@ class _Book:
             while left > 0:
                 seller = self._exporter(source, sent, step)
                 buyer, want = self._importer(destination, arriving, capacity)
+                offered = self.open[(source, seller)]
+                if offered <= 0:  # nobody is long enough: the largest holder sends it all
+                    offered = left
                 q = min(
                     left,
-                    max(self.open[(source, seller)], step),
-                    self.holdings[(source, seller)].get(sent, 0),
+                    max(offered, step),
+                    max(self.holdings[(source, seller)].get(sent, 0), step),
                     max(math.ceil(want / rate), step),
                 )
                 q = max(step, q - q % step) if left >= step else left
@@ -365,7 +368,9 @@ class _Book:
             room = need if cap is None else min(need, cap - self.holdings[(jid, cid)].get(unit, 0))
             if room > 0:
                 return cid, room
-        return ranked[0], max(0, -self.open[(jid, ranked[0])])
+        # nobody can use more: the shortest cohort takes the rest (an importer that
+        # banks them, or a surrender its registry will refuse and the results show)
+        return ranked[0], sum(max(0, -self.open[(jid, c)]) for c in ranked) or 10**15
 
     def domestic(self, m: JurisdictionModel, solution: Solution) -> None:
         jid, plan = m.id, self.plan

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import typing
 from collections.abc import Callable
+from datetime import date
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -341,6 +342,9 @@ class Link(_Model):
     ] = "first_international_transfer"
     purposes: Literal["ndc", "oimp", "ndc_and_oimp"] = "ndc_and_oimp"
     start: int | None = None  # first compliance year whose units may cross
+    #: the agreement's date in force (default 1 January after ``start``, or after the
+    #: first year: trading for year t happens in t + 1)
+    effective_from: date | None = None
     delink: int | None = None  # first compliance year whose units may no longer cross
     suspend: list[int] = Field(default_factory=list)  # compliance years with no flows
 
