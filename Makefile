@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-projections clean
+.PHONY: demo test lint bench bench-projections clean scenarios bench-simulation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,6 @@ bench-projections: $(STAMP)  ## rebuild the Article 6 projections from 1M events
 
 clean:
 	rm -rf $(VENV) clearinghouse-store .pytest_cache .mypy_cache .ruff_cache
+
+scenarios: $(STAMP)  ## run every bundled scenario into runs/<name>/ (replacing earlier runs)
+	for f in scenarios/*.yaml; do $(BIN)/clearinghouse simulate $$f --force --quiet || exit 1; done
