@@ -298,3 +298,49 @@ def test_kr_cn_restricted_runs_on_the_real_adapters(tmp_path: Path) -> None:
     periods = data["compliance"]["KR"]
     assert all(p["shortfall"] == 0 for p in periods.values())
     assert data["conservation"] == {"CN": True, "KR": True}
+
+
+def test_tokyo_saitama_credits_cross_both_ways_without_adjustments(tmp_path: Path) -> None:
+    """Tokyo and Saitama (both Japan, E:891-908): credits for reductions below each
+    facility's cap, traded across the two-way link; no corresponding adjustment;
+    banked credits make the price rise at the discount rate while they are held."""
+    text = _smaller(
+        "tokyo-saitama.yaml", tokyo=((1300, 24), (160, 6)), saitama=((600, 15), (80, 4))
+    )
+    data = run.simulate(parse(text, "tokyo-saitama.yaml"), tmp_path / "run", outputs=False)
+    assert data["refusals"] == [] and data["violations"] == []
+    assert data["adjustments"] == {"JP": {str(y): 0 for y in range(2010, 2020)}}
+    assert sum(sum(v.values()) for v in data["flows"].values()) > 0
+    prices = data["prices"]["linked"]["TOKYO"]
+    assert prices["2010"] > prices["2012"] > 0  # the first period's shortage fades
+    banked = data["banked"]["TOKYO"]
+    for y in range(2010, 2019):
+        if banked[str(y)] > 0.001 and prices[str(y + 1)] > 0:  # Hotelling while banking
+            assert prices[str(y + 1)] == pytest.approx(1.03 * prices[str(y)], rel=1e-4)
+    for periods in data["compliance"].values():
+        assert set(periods) == {"FY2010-2014", "FY2015-2019"}
+        assert all(p["shortfall"] == 0 for p in periods.values())
+
+
+def test_jcm_credits_are_decided_transferred_and_used_with_both_adjustments(
+    tmp_path: Path,
+) -> None:
+    """JCM (E:994-1003): Joint Committee decisions issue Japan's 50% share, the
+    credits cross the authorized channel, Japan retires them for its NDC: the host
+    adds and Japan subtracts the same tonnes (Table 4 row 12)."""
+    text = (ROOT / "scenarios" / "jcm-bilateral.yaml").read_text()
+    text = text.replace("from: 2021, to: 2030", "from: 2021, to: 2023")
+    data = run.simulate(parse(text, "jcm.yaml"), tmp_path / "run", outputs=False)
+    assert data["refusals"] == [] and data["violations"] == []
+    crossed = sum(data["flows"]["MN->JP"].values()) * 1e6
+    assert crossed > 0
+    assert sum(data["adjustments"]["MN"].values()) == round(crossed)
+    assert sum(data["adjustments"]["JP"].values()) == -round(crossed)
+    # Japan's price falls from its domestic alternative (JPY 5,000) towards the credits'
+    assert data["prices"]["autarky"]["JP"]["2021"] == pytest.approx(5000)
+    mn, jp = data["prices_reporting"]["linked"]["MN"], data["prices_reporting"]["linked"]["JP"]
+    assert mn["2021"] == pytest.approx(jp["2021"], rel=1e-6) and jp["2021"] < 5000 / 110
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path / "run" / "store")) as system:
+        system.reopen_registries()
+        names = [name_of(e) for _, e in read(system.registry("JCM_MN"))]
+    assert names.count("CreditingProject.CreditsDecided") >= 30  # each project, each year

@@ -86,14 +86,21 @@ def _prices(fig: Figure, data: dict[str, Any]) -> None:
             color = PALETTE[i % len(PALETTE)]
             ax.plot(years, [prices["autarky"][j][y] for y in years], "--", color=color,
                     alpha=0.7, label=f"{j} without the link")  # fmt: skip
+            # wider lines first: where linked prices coincide, every colour still shows
+            width = max(1.2, 3.2 - 0.7 * i)
             ax.plot(years, [prices["linked"][j][y] for y in years], "-o", color=color,
-                    markersize=4, label=f"{j} linked")  # fmt: skip
+                    markersize=4, linewidth=width, label=f"{j} linked")  # fmt: skip
         ax.set_xlabel("compliance year")
         _thin_ticks(ax, years)
     ax.set_ylabel(f"price ({currency} per t CO2e)")
-    ax.legend(fontsize=8, ncols=2 if len(ids) > 3 else 1)
+    _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     _title(fig, data, "carbon prices with and without the link")
+
+
+def _legend(ax: Axes) -> None:
+    """Beside the plot, where it never hides a bar or a line."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def _thin_ticks(ax: Axes, years: list[str]) -> None:
@@ -126,7 +133,7 @@ def _flows(fig: Figure, data: dict[str, Any]) -> None:
     ax.set_xlabel("compliance year")
     ax.set_ylabel("units crossing (Mt of the source's units)")
     ax.margins(y=0.2)
-    ax.legend(fontsize=8)
+    _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     _title(fig, data, f"cross-border flows (labels: paid, {currency})")
 
@@ -151,8 +158,8 @@ def _adjustments(fig: Figure, data: dict[str, Any]) -> None:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(xs, years, rotation=0 if len(years) <= 12 else 45)
     ax.set_xlabel("vintage year")
-    ax.set_ylabel("Mt CO2e (+ added by the transferring Party, − by the user)")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("Mt CO2e (+ first-transferring Party, − using Party)")
+    _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     _title(fig, data, f"corresponding adjustments, Table 4 row 12 ({rule})")
 

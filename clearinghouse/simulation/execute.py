@@ -39,13 +39,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from adapters.base import Receipt
+from adapters.base import Receipt, RegistryApplication
 from adapters.compliance_registry import ComplianceRegistry
 from clearinghouse.checks import CATALOGUE, Refused
 from clearinghouse.simulation.model import MT, JurisdictionModel, limit_tonnes
 from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit
 from clearinghouse.simulation.registry import offset_type
-from clearinghouse.simulation.scenario import LimitAmount, Link, Scenario
+from clearinghouse.simulation.scenario import Crediting, LimitAmount, Link, Scenario
 from clearinghouse.system import EmbeddedSystem
 
 
@@ -125,6 +125,9 @@ class Executor:
         assert isinstance(reg, ComplianceRegistry)
         return reg
 
+    def plain(self, m: JurisdictionModel) -> RegistryApplication:
+        return self.system.registry(m.code)
+
     def do(self, m: JurisdictionModel, command: str, year: int, data: dict[str, Any]) -> Receipt:
         self.record.commands += 1
         receipt = self.system.do(m.code, command, data)
@@ -177,8 +180,15 @@ class Executor:
             self._link(link, first)
         on = date(first, 1, 2)
         for m in self.models.values():
+            if m.kind == "crediting":
+                self._projects(m, on)
+                continue
+            if m.kind == "buyer":
+                for c in m.cohorts:
+                    self.plain(m).open_account({"account": c.id, "holder": f"{m.id} (buyer)"})
+                continue
             reg = self.registry(m)
-            if m.plan is not None:  # a scenario registry: the authority's own accounts
+            if m.spec.adapter is None:  # a scenario registry: the authority's own accounts
                 for account in (RESERVE, OFFSETS):
                     reg.open_account({"account": account, "holder": f"{m.id} authority"})
             for c in m.cohorts:
@@ -186,12 +196,36 @@ class Executor:
                 self.call(m, "register_entity", first, c.id, partial(reg.register_entity, data))
             self._history(m)
 
+    def _projects(self, m: JurisdictionModel, on: date) -> None:
+        """A crediting registry: the methodology approved, the verifier designated and
+        each cohort registered as a project whose participant holds its credits."""
+        spec = m.spec.crediting or Crediting()
+        reg: Any = self.plain(m)
+        first = self.years[0]
+        self.call(m, "approve_methodology", first, spec.methodology, partial(
+            reg.approve_methodology,
+            {"methodology": spec.methodology, "title": spec.title, "business_date": on},
+        ))  # fmt: skip
+        self.call(m, "designate_verifier", first, spec.verifier, partial(
+            reg.designate_verifier, {"verifier": spec.verifier, "business_date": on},
+        ))  # fmt: skip
+        for c in m.cohorts:
+            data = {
+                "project": project_id(c.id),
+                "name": f"{m.spec.name or m.id} {c.sector} project {c.id}",
+                "methodology": spec.methodology,
+                "participant": c.id,
+                "japan_share": spec.share,
+                "business_date": on,
+            }
+            self.call(m, "register_project", first, c.id, partial(reg.register_project, data))
+
     def _history(self, m: JurisdictionModel) -> None:
         """Verify the year before the first (an adapter whose first stage looks back,
         China's pre-allocation, needs it): BAU emissions, verified in its April."""
         rules = m.rules
         first = self.years[0]
-        if m.plan is not None or rules is None or len(rules.stages(first)) < 2:
+        if m.spec.adapter is None or rules is None or len(rules.stages(first)) < 2:
             return
         reg = self.registry(m)
         for c in m.cohorts:
@@ -270,6 +304,8 @@ class Executor:
     # -- a compliance year --------------------------------------------------------------------
 
     def verify(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        if m.kind in ("crediting", "buyer"):
+            return
         reg = self.registry(m)
         y = plan.year
         for c in m.cohorts:
@@ -284,9 +320,23 @@ class Executor:
             self.call(m, "verify_emissions", y, c.id, partial(reg.verify_emissions, data))
 
     def allocate(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        y = plan.year
+        if m.kind == "buyer":
+            return
+        if m.kind == "crediting":  # the Joint Committee decides each project's issuance
+            spec = m.spec.crediting or Crediting()
+            for c in m.cohorts:
+                reductions = plan.verified[(m.id, c.id)]
+                if reductions > 0:
+                    receipt = self.do(m, "decide_issuance", y, {
+                        "transaction_id": f"{y}-D-{c.id}"[:80], "project": project_id(c.id),
+                        "year": y, "reductions": reductions, "verifier": spec.verifier,
+                        "business_date": allocate_date(y),
+                    })  # fmt: skip
+                    self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+            return
         rules = m.rules
         assert rules is not None
-        y = plan.year
         for c in m.cohorts:
             issued = 0
             for stage in rules.stages(y):
@@ -362,9 +412,20 @@ class Executor:
         })  # fmt: skip
 
     def surrender(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        y = plan.year
+        if m.kind == "crediting":
+            return
+        if m.kind == "buyer":  # units acquired are used towards the buyer's NDC
+            for c in m.cohorts:
+                for n, (unit, q) in enumerate(sorted(plan.surrender[(m.id, c.id)].items())):
+                    self.do(m, "retire", y, {
+                        "transaction_id": f"{y}-R{n}-{c.id}"[:80], "account": c.id,
+                        "quantity": q, "unit_type": unit, "purpose": "ndc",
+                        "business_date": surrender_date(y),
+                    })  # fmt: skip
+            return
         rules = m.rules
         assert rules is not None
-        y = plan.year
         period = rules.period_of(y)
         if period is None:
             self.record.refusals.append(
@@ -382,7 +443,8 @@ class Executor:
     def close(self, m: JurisdictionModel, year: int, price: Decimal) -> None:
         """Close the period that ends with ``year`` (after its deadline)."""
         rules = m.rules
-        assert rules is not None
+        if m.kind not in ("allowance", "credit") or rules is None:
+            return
         period = rules.period_of(year)
         if period is None or period.last != year:
             return
@@ -415,3 +477,8 @@ def _limit(value: Any, jurisdiction: str, flow: str) -> dict[str, Any]:
             "reference": round(value.reference * MT),
         }
     return {"jurisdiction": jurisdiction, "flow": flow, "tonnes": limit_tonnes(value)}
+
+
+def project_id(cohort: str) -> str:
+    """A crediting project's id from its cohort's account (identifiers: A-Z, 0-9, _)."""
+    return cohort.replace("-", "_")[:32]

@@ -33,6 +33,7 @@ from typing import Any
 
 from adapters.base import RegistryConfig
 from adapters.compliance import ComplianceRules, CoveredEntity
+from adapters.compliance_registry import ComplianceRegistry
 from clearinghouse.checks import Refused
 from clearinghouse.simulation import mac
 from clearinghouse.simulation.entities import Cohort, Entity, cohorts, draw, resolve
@@ -168,6 +169,8 @@ class JurisdictionModel:
             for y in self.years:
                 if self.plan is not None:
                     out[(c.id, y)] = (self.plan[(c.id, y)], 0)
+                elif self.kind == "crediting":  # projects owe nothing: what they abate they sell
+                    out[(c.id, y)] = (round(self.bau(c, y)), 0)
                 else:
                     out[(c.id, y)] = self._probe(c, y, emissions)
         return out
@@ -199,6 +202,26 @@ class JurisdictionModel:
         auctioned = getattr(rules, "auctioned", None)
         withheld = int(auctioned(entity, year)) if auctioned is not None else 0
         return total + withheld, withheld
+
+
+def registry_kind(config: RegistryConfig) -> str:
+    """How the simulator drives a registry, from what the adapter is:
+
+    * ``allowance``: a ``ComplianceRegistry`` that allocates (China, K-ETS, pilots,
+      a scenario registry, any new compliance adapter);
+    * ``credit``: a ``ComplianceRegistry`` whose rules credit reductions below an
+      annual cap instead (Tokyo, Saitama: ``rules.annual_cap``);
+    * ``crediting``: a project registry issuing on decisions (the JCM host:
+      ``decide_issuance``) — its projects sell their reductions;
+    * ``buyer``: any other registry (Japan's JCM registry): it receives units and
+      retires them for NDC use; its demand is the aggregate market the scenario gives.
+    """
+    application = config.application
+    if application is not None and issubclass(application, ComplianceRegistry):  # type: ignore[arg-type]
+        return "credit" if hasattr(config.rules, "annual_cap") else "allowance"
+    if application is not None and hasattr(application, "decide_issuance"):
+        return "crediting"
+    return "buyer"
 
 
 def build(scenario: Scenario) -> dict[str, JurisdictionModel]:
@@ -262,7 +285,19 @@ def _model(
         )
         entities = [aggregate]
         groups = [Cohort("COVERED", "covered", [aggregate])]
-    kind = "credit" if hasattr(config.rules, "annual_cap") else "allowance"
+    kind = registry_kind(config)
+    if j.adapter is not None and kind in ("allowance", "credit") and j.entities is None:
+        raise Refused(
+            "SIM-002",
+            file=scenario.name,
+            errors=f"{j.id}: a compliance registry ({config.code}) allocates per covered "
+            "entity: give entities, not an aggregate market",
+        )
+    if kind == "crediting" and j.entities is None:
+        raise Refused(
+            "SIM-002", file=scenario.name, errors=f"{j.id}: a crediting registry needs projects "
+            "(entities)",
+        )  # fmt: skip
     model = JurisdictionModel(j, config, years, entities, groups, currency, kind)
     if j.offsets is not None:
         supply = series(j.offsets.supply, years)
@@ -271,7 +306,7 @@ def _model(
         pc = j.price_controls
         model.floor = dict(series(pc.floor, years)) if pc.floor is not None else {}
         model.ceiling = dict(series(pc.ceiling, years)) if pc.ceiling is not None else {}
-    if j.adapter is None:
+    if j.adapter is None or kind == "buyer":
         model.plan = _plan(model, j, years)
     return model
 
@@ -329,11 +364,13 @@ def markets(
                 potential = min(m.offsets[y], limit)
                 if potential > 0:
                     curve = mac.combine(curve, mac.linear(m.spec.offsets.slope, potential))
+            # a crediting registry's projects owe nothing: they abate only what they sell
+            required = 0.0 if m.kind == "crediting" else (bau - supply) / MT
             out.append(
                 Market(
                     jid,
                     y,
-                    (bau - supply) / MT,
+                    required,
                     curve,
                     fx=m.spec.fx,
                     floor=m.floor.get(y),

@@ -96,6 +96,12 @@ def price_of(value: float) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
+def crediting_share(m: JurisdictionModel) -> Fraction:
+    """The share of a crediting project's reductions issued as credits."""
+    spec = m.spec.crediting
+    return Fraction(spec.share) / 100 if spec is not None else Fraction(1)
+
+
 def own_unit(m: JurisdictionModel) -> str:
     """The unit a jurisdiction's cohorts receive from their own registry."""
     if m.kind == "credit":
@@ -132,6 +138,10 @@ def plan_year(
     _flows(plan, scenario, solution)
     for jid, m in models.items():
         _cohorts(plan, m, solution, allowances[jid], holdings)
+        if m.kind == "buyer":  # it retires for its NDC what it receives
+            received = sum(q for arc, q in plan.received.items() if arc.split("->")[1] == jid)
+            plan.obligation[(jid, m.cohorts[0].id)] = received
+            plan.reserve[jid] = plan.withdrawn[jid] = plan.banked[jid] = plan.unused[jid] = 0
         _balance(plan, m, holdings)
     limits: dict[tuple[str, str], int] = {}
     if capacity is not None:
@@ -183,9 +193,22 @@ def _cohorts(
         key = (jid, c.id)
         holdings.setdefault(key, {})
         total, auctioned = allowances[(c.id, year)]
-        verified = round(m.bau(c, year) - c.abatement(pos.price, year, m.first))
+        abated = c.abatement(pos.price, year, m.first)
+        verified = round(m.bau(c, year) - abated)
         plan.verified[key] = verified
-        if m.kind == "credit":
+        if m.kind == "crediting":
+            # verified reductions, of which the buyer's share is issued: enough that
+            # the credits cover what the project sells (whole tonnes, rounded up)
+            share = crediting_share(m)
+            reductions = math.ceil(math.ceil(abated - 1e-6) / share) if abated > 0 else 0
+            plan.verified[key] = reductions
+            plan.allowances[key] = math.floor(reductions * share)
+            plan.obligation[key] = 0
+        elif m.kind == "buyer":
+            plan.verified[key] = 0
+            plan.allowances[key] = 0
+            plan.obligation[key] = 0  # what it receives, once the flows are known
+        elif m.kind == "credit":
             plan.allowances[key] = max(0, total - verified)  # total is the annual cap
             plan.obligation[key] = max(0, verified - total)
         else:
@@ -247,7 +270,7 @@ def _balance(plan: YearPlan, m: JurisdictionModel, holdings: Holdings) -> None:
     residual = supply - uses
     if residual == 0:
         return
-    if m.kind == "credit":
+    if m.kind in ("credit", "crediting"):
         # credits and obligations are both whole per facility: nothing to round
         plan.unused[jid] = plan.unused.get(jid, 0) + max(0, residual)
         if residual > 0:

@@ -72,7 +72,11 @@ def simulate(
         executed = time.perf_counter()
         events = {app.name: app.recorder.max_notification_id() or 0 for app in system.apps()}
         view = accounting.view(system.clearinghouse)
-        conservation = {m.id: executor.registry(m).conservation().balanced for m in models.values()}
+        conservation = {
+            m.id: executor.registry(m).conservation().balanced
+            for m in models.values()
+            if m.kind in ("allowance", "credit")
+        }
     parties = sorted({m.party for m in models.values()})
     summaries = accounting.summaries(view, scenario, parties, rule_names)
     accounted = time.perf_counter()
@@ -192,7 +196,7 @@ def _capacity(executor: Executor, year: int) -> Capacity:
     def capacity(jid: str, cohort: str, verified: int) -> int | None:
         m = executor.models[jid]
         rules = m.rules
-        if m.plan is not None or rules is None or not rules.offset_types:
+        if m.spec.adapter is None or rules is None or not rules.offset_types:
             return None
         period = rules.period_of(year)
         if period is None:
@@ -225,7 +229,7 @@ def _allocation_differences(
     """Where a registry issued other than the market assumed (should be none)."""
     out = []
     for m in models.values():
-        if m.kind == "credit":
+        if m.kind != "allowance":
             continue
         for c in m.cohorts:
             for y in years:

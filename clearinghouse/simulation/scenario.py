@@ -22,6 +22,7 @@ import hashlib
 import typing
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -238,6 +239,18 @@ class PriceControls(_Model):
     ceiling: Series | None = None
 
 
+class Crediting(_Model):
+    """A project-based crediting registry (the JCM): each cohort of entities is a
+    project registered under ``methodology``; a year's abatement is its verified
+    reductions, of which ``share`` percent is issued as credits for the buyer (the
+    rest is accounted by the host), on a decision naming ``verifier``."""
+
+    share: Decimal = Field(default=Decimal(100), gt=0, le=100)
+    methodology: Identifier = "SIM_AM001"
+    title: str = "simulated projects"
+    verifier: Identifier = "SIM_VERIFIER"
+
+
 class AdapterSpec(_Model):
     """A registry adapter of ``adapters.catalogue`` and the options its factory takes
     (docs/jurisdictions.md); options are converted to the factory's parameter
@@ -262,6 +275,7 @@ class Jurisdiction(_Model):
     offsets: Offsets | None = None
     price_controls: PriceControls | None = None
     banking: bool = False
+    crediting: Crediting | None = None
 
     @model_validator(mode="after")
     def _form(self) -> Jurisdiction:
@@ -275,8 +289,6 @@ class Jurisdiction(_Model):
                 raise ValueError("an aggregate market needs both bau and mac")
             if self.cap is None:
                 raise ValueError("an aggregate market needs a cap")
-            if self.adapter is not None:
-                raise ValueError("a registry adapter needs entities (adapters allocate per entity)")
         if self.entities is not None and self.adapter is None:
             if self.allocation is None:
                 raise ValueError("entities in a scenario registry need an allocation rule")
