@@ -337,9 +337,14 @@ class Executor:
             return
         rules = m.rules
         assert rules is not None
+        stages = rules.stages(y)
+        reg = self.registry(m)
         for c in m.cohorts:
             issued = 0
-            for stage in rules.stages(y):
+            for stage in stages:
+                if stage != stages[-1] and not _allocates(rules, reg, c.id, y, stage):
+                    continue  # the rules give this entity nothing at this stage (e.g.
+                    # China's industry, issued once verified): no command, no refusal
                 receipt = self.do(
                     m,
                     "allocate",
@@ -482,3 +487,16 @@ def _limit(value: Any, jurisdiction: str, flow: str) -> dict[str, Any]:
 def project_id(cohort: str) -> str:
     """A crediting project's id from its cohort's account (identifiers: A-Z, 0-9, _)."""
     return cohort.replace("-", "_")[:32]
+
+
+def _allocates(rules: Any, reg: ComplianceRegistry, entity: str, year: int, stage: str) -> bool:
+    """Whether the rules allocate ``entity`` at an intermediate ``stage`` (a pure call
+    on the registry's own state of the entity)."""
+    found = reg.entity(entity)
+    if found is None:
+        return True  # let the registry refuse it, with its code
+    try:
+        rules.allocation(found, year, stage)
+    except Refused:
+        return False
+    return True
