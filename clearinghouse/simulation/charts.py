@@ -109,24 +109,29 @@ def _thin_ticks(ax: Axes, years: list[str]) -> None:
 
 
 def _flows(fig: Figure, data: dict[str, Any]) -> None:
-    ax = fig.add_subplot()
     years = _years(data)
-    flows = {arc: v for arc, v in data["flows"].items() if any(v.values())}
+    flows = {arc: v for arc, v in sorted(data["flows"].items()) if any(v.values())}
     currency = data["scenario"]["currency"]
     if not flows:
+        ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no units crossed a border in this run", ha="center", va="center",
                 transform=ax.transAxes, fontsize=12)  # fmt: skip
         ax.set_axis_off()
         _title(fig, data, "cross-border flows")
         return
+    totals = [sum(v.values()) for v in flows.values()]
+    if len(flows) > 1 and max(totals) > 20 * min(totals):
+        _flow_panels(fig, data, flows, years, currency)
+        return
+    ax = fig.add_subplot()
     width = 0.8 / len(flows)
     xs = list(range(len(years)))
-    for i, (arc, by_year) in enumerate(sorted(flows.items())):
+    for i, (arc, by_year) in enumerate(flows.items()):
         offset = (i - (len(flows) - 1) / 2) * width
         bars = ax.bar([x + offset for x in xs], [by_year.get(y, 0) for y in years], width,
                       label=arc, color=PALETTE[i % len(PALETTE)])  # fmt: skip
         payments = [data["payments"][arc].get(y, 0) for y in years]
-        if len(years) <= 12:
+        if len(years) * len(flows) <= 24:
             ax.bar_label(bars, labels=[_money(p) if p else "" for p in payments], fontsize=7,
                          rotation=90 if len(years) > 4 else 0, padding=2)  # fmt: skip
     ax.set_xticks(xs, years, rotation=0 if len(years) <= 12 else 45)
@@ -136,6 +141,34 @@ def _flows(fig: Figure, data: dict[str, Any]) -> None:
     _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     _title(fig, data, f"cross-border flows (labels: paid, {currency})")
+
+
+def _flow_panels(
+    fig: Figure,
+    data: dict[str, Any],
+    flows: dict[str, dict[str, float]],
+    years: list[str],
+    currency: str,
+) -> None:
+    """Flows of very different sizes: one panel per link, each on its own scale."""
+    n = len(flows)
+    cols = 2 if n <= 4 else 3
+    rows = -(-n // cols)
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for i, (arc, by_year) in enumerate(flows.items()):
+        ax = axes[i // cols][i % cols]
+        ax.bar(years, [by_year.get(y, 0) for y in years], color=PALETTE[i % len(PALETTE)])
+        paid = sum(data["payments"][arc].values())
+        ax.set_title(f"{arc}: {sum(by_year.values()):,.2f} Mt, {_money(paid)} {currency}",
+                     fontsize=9)  # fmt: skip
+        ax.set_ylabel("Mt", fontsize=8)
+        ax.tick_params(labelsize=7)
+        step = max(1, -(-len(years) // 5))  # at most five year labels per panel
+        ax.set_xticks(years[::step])
+        ax.grid(axis="y", alpha=0.3)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].set_axis_off()
+    _title(fig, data, "flows per link (Mt) and money paid")
 
 
 def _adjustments(fig: Figure, data: dict[str, Any]) -> None:
@@ -186,6 +219,9 @@ def _gains(fig: Figure, data: dict[str, Any]) -> None:
               color="#bbbbbb")  # fmt: skip
     right.bar([x + width / 2 for x in xs], linked, width, label="linked", color=PALETTE[0])
     right.set_xticks(xs, ids)
+    if len(ids) > 4:  # long jurisdiction ids side by side would collide
+        left.tick_params(axis="x", rotation=30)
+        right.tick_params(axis="x", rotation=30)
     right.set_ylabel("abatement over the run (Mt CO2e)")
     right.legend(fontsize=8)
     right.grid(axis="y", alpha=0.3)

@@ -86,6 +86,8 @@ class Record:
     refusals: list[Refusal] = field(default_factory=list)
     allocated: dict[tuple[str, str, int], int] = field(default_factory=dict)  # jid, cohort, year
     closed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # jid -> results
+    #: periods not closed because the run covers only part of them (jid -> period ids)
+    unclosed: dict[str, list[str]] = field(default_factory=dict)
     commands: int = 0
 
 
@@ -133,6 +135,12 @@ class Executor:
         receipt = self.system.do(m.code, command, data)
         if receipt.refused:
             self._refused(m.code, command, data.get("transaction_id", ""), year, receipt)
+        elif command == "transfer_abroad" and receipt.state != "completed":
+            # not refused, yet not credited either (e.g. returned by the destination)
+            self.record.refusals.append(
+                Refusal(m.code, command, data["transaction_id"], year, receipt.code or "incomplete",
+                        receipt.reason or f"the transfer ended {receipt.state}, not completed")
+            )  # fmt: skip
         return receipt
 
     def _refused(
@@ -368,8 +376,11 @@ class Executor:
         counter: dict[str, int] = {}
 
         def tid(jid: str, kind: str) -> str:
+            # the source registry's code is part of the id: a destination registry
+            # remembers incoming transfers by id alone (adapters/base.py
+            # _credit_incoming), so two registries' "2028-X3" would collide there
             counter[jid] = counter.get(jid, 0) + 1
-            return f"{y}-{kind}{counter[jid]}"
+            return f"{y}-{self.models[jid].code}-{kind}{counter[jid]}"
 
         by_kind: dict[str, list[Trade]] = {}
         for t in plan.trades:

@@ -197,8 +197,20 @@ class JurisdictionModel:
         if annual_cap is not None:  # baseline and credit: the cap is the supply
             return int(annual_cap(entity, year)), 0
         total = 0
-        for stage in rules.stages(year):
-            total = rules.allocation(entity, year, stage).total
+        stages = rules.stages(year)
+        for stage in stages:
+            try:
+                total = rules.allocation(entity, year, stage).total
+            except Refused as refused:
+                if stage != stages[-1]:
+                    continue  # nothing at this stage for this entity (issued later)
+                raise Refused(
+                    "SIM-002",
+                    file=self.id,
+                    errors=f"{self.id}: {self.code} would not allocate cohort {cohort.id} "
+                    f"({cohort.sector}) for {year}: {refused.reason} — give the adapter the "
+                    "periods and parameters for the scenario's years (options)",
+                ) from None
         auctioned = getattr(rules, "auctioned", None)
         withheld = int(auctioned(entity, year)) if auctioned is not None else 0
         return total + withheld, withheld

@@ -385,12 +385,24 @@ class _Book:
         its deficit, within what its registry lets it surrender (``capacity``). If
         none can, the shortest cohort takes them (and its registry will say no)."""
         ranked = self._ranked(jid, long=False)
+        own = own_unit(self.models[jid])
         for cid in ranked:
             need = -self.open[(jid, cid)]
             cap = capacity.get((jid, cid))
-            room = need if cap is None else min(need, cap - self.holdings[(jid, cid)].get(unit, 0))
+            held = self.holdings[(jid, cid)]
+            foreign = sum(q for u, q in held.items() if u != own)  # the limit covers them all
+            room = need if cap is None else min(need, cap - foreign)
             if room > 0:
                 return cid, room
+        # then a cohort that is not short but may still use foreign units: it will
+        # surrender them and sell its own allowances to the short ones instead
+        for cid in ranked:
+            cap = capacity.get((jid, cid))
+            if cap is not None:
+                held = self.holdings[(jid, cid)]
+                room = cap - sum(q for u, q in held.items() if u != own)
+                if room > 0:
+                    return cid, room
         # nobody can use more: the shortest cohort takes the rest (an importer that
         # banks them, or a surrender its registry will refuse and the results show)
         return ranked[0], sum(max(0, -self.open[(jid, c)]) for c in ranked) or 10**15

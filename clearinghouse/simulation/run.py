@@ -89,6 +89,7 @@ def simulate(
         "violations": accounting.violations(view),
         "refusals": [r.as_dict() for r in executor.record.refusals],
         "compliance": results.compliance(executor.record.closed),
+        "periods_not_closed": executor.record.unclosed,
         "conservation": conservation,
         "allocation_differences": _allocation_differences(models, linked, executor, years),
         "market": {
@@ -169,7 +170,13 @@ def _execute(
         for m in models.values():
             rules = m.rules
             period = rules.period_of(year) if rules is not None else None
-            if period is not None and period.last == year:
+            if period is None or year not in (period.last, years[-1]):
+                continue
+            if period.first < years[0] or period.last > years[-1]:
+                # the run covers part of the period: closing it would assess years no
+                # one simulated (CMP-006) or cut a period short
+                executor.record.unclosed.setdefault(m.id, []).append(period.id)
+            else:
                 pending.append((period.surrender_by, m.id, year))
         progress(3 + n, total, f"{year}")
     _close_due(executor, linked, pending, before=date.max)
