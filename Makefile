@@ -36,3 +36,6 @@ clean:
 
 scenarios: $(STAMP)  ## run every bundled scenario into runs/<name>/ (replacing earlier runs)
 	for f in scenarios/*.yaml; do $(BIN)/clearinghouse simulate $$f --force --quiet || exit 1; done
+
+bench-simulation: $(STAMP)  ## ne-asia-trilateral: time and events/s next to the raw store rate
+	$(BIN)/python -m bench.simulation

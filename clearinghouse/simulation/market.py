@@ -72,6 +72,10 @@ class Market:
     fx: float = 1.0  # local currency per unit of the reporting currency
     floor: float | None = None
     ceiling: float | None = None
+    #: at most this share of the obligation (the year's emissions) may be met with
+    #: units arriving over ``Arc.counted`` arcs (an adapter's offset limit, K-ETS)
+    foreign_share: float | None = None
+    bau: float = 0.0  # Mt: what it would emit without a carbon price (for foreign_share)
 
     def __post_init__(self) -> None:
         if self.floor is not None and self.ceiling is not None and self.floor > self.ceiling:
@@ -161,6 +165,8 @@ class Arc:
     destination: str
     rate: float = 1.0  # destination units per source unit
     limit: float | None = None  # Mt of source units per year
+    #: the units count against the destination's ``foreign_share`` (offsets there)
+    counted: bool = False
 
     @property
     def name(self) -> str:
@@ -189,6 +195,8 @@ class _Var:
     key: str  # arc name or jurisdiction
     upper: float
     terms: tuple[tuple[int, float], ...]  # (market index, coefficient in x)
+    #: (market index, units received there that count against its foreign share)
+    counted: tuple[int, float] | None = None
 
 
 def clear(
@@ -236,7 +244,8 @@ def _solve(
             if src is None or dst is None:
                 raise ValueError(f"arc {a.name} in {y} joins a market that does not exist")
             upper = math.inf if a.limit is None else a.limit
-            variables.append(_Var("arc", y, a.name, upper, ((src, 1.0), (dst, -a.rate))))
+            counted = (dst, a.rate) if a.counted else None
+            variables.append(_Var("arc", y, a.name, upper, ((src, 1.0), (dst, -a.rate)), counted))
     for j in sorted(banks):
         for y, nxt in pairwise(years):
             now, later = index.get((j, y)), index.get((j, nxt))
@@ -257,13 +266,15 @@ def _solve(
     def prices(x: Floats) -> Floats:
         return np.array([m.price(float(xi)) for m, xi in zip(markets, x, strict=True)])
 
+    shares = _foreign_shares(markets, variables, coef, required)
     if variables:
-        v = _optimise(markets, variables, coef, weight, net, prices)
-        v = _canonical_flows(variables, coef, net(v), required, v)
+        v = _optimise(markets, variables, coef, weight, net, prices, shares)
+        v = _canonical_flows(variables, coef, net(v), required, v, shares)
     else:
         v = np.zeros(0)
     x = net(v)
-    residual = _check(markets, variables, coef, weight, x, v, prices)
+    held = _held_by_shares(variables, shares, v, required)
+    residual = _check(markets, variables, coef, weight, x, v, prices, held)
     solution = Solution(years, {}, {}, residual=residual)
     for m, xi in zip(markets, x, strict=True):
         solution.net[(m.jurisdiction, m.year)] = float(xi)
@@ -281,6 +292,7 @@ def _optimise(
     weight: Floats,
     net: Callable[[Floats], Floats],
     prices: Callable[[Floats], Floats],
+    shares: tuple[Floats, Floats] | None,
 ) -> Floats:
     required = net(np.zeros(len(variables)))
     scale = float(
@@ -321,6 +333,11 @@ def _optimise(
                 "jac": lambda v: -rows,
             }
         )
+    if shares is not None:
+        rows_s, base_s = shares
+        constraints.append(
+            {"type": "ineq", "fun": lambda v: base_s + rows_s @ v, "jac": lambda v: rows_s}
+        )
     start = np.zeros(len(variables))
     result = minimize(
         lambda v: objective(v) / scale,
@@ -332,7 +349,44 @@ def _optimise(
         options={"ftol": 1e-15, "maxiter": 2000},
     )
     v = np.clip(result.x, 0.0, [b[1] if b[1] is not None else np.inf for b in bounds])
-    return _polish(markets, variables, coef, weight, net, v)
+    held = _held_by_shares(variables, shares, v, required)
+    return _polish(markets, variables, coef, weight, net, v, held)
+
+
+def _held_by_shares(
+    variables: list[_Var], shares: tuple[Floats, Floats] | None, v: Floats, required: Floats
+) -> set[int]:
+    """Counted arcs into a market whose foreign-share constraint binds at ``v``."""
+    if shares is None:
+        return set()
+    rows, base = shares
+    slack = base + rows @ v
+    eps = 1e-7 * (1.0 + float(np.max(np.abs(required))))
+    binding = np.nonzero(slack <= eps)[0]
+    held = set()
+    for r in binding:
+        held |= {k for k in range(len(variables)) if rows[r, k] < 0 and variables[k].counted}
+    return held
+
+
+def _foreign_shares(
+    markets: Sequence[Market], variables: list[_Var], coef: Floats, required: Floats
+) -> tuple[Floats, Floats] | None:
+    """Linear constraints ``base + rows @ v >= 0``: for a market with a foreign share s,
+    received ≤ s × emissions, where emissions = BAU − x (x its net requirement)."""
+    limited = [i for i, m in enumerate(markets) if m.foreign_share is not None]
+    if not limited or not any(var.counted for var in variables):
+        return None
+    rows = np.zeros((len(limited), len(variables)))
+    base = np.zeros(len(limited))
+    for r, i in enumerate(limited):
+        s = float(markets[i].foreign_share or 0.0)
+        base[r] = s * (markets[i].bau - required[i])
+        rows[r] = -s * coef[i]
+        for k, var in enumerate(variables):
+            if var.counted is not None and var.counted[0] == i:
+                rows[r, k] -= var.counted[1]
+    return rows, base
 
 
 def _polish(
@@ -342,12 +396,14 @@ def _polish(
     weight: Floats,
     net: Callable[[Floats], Floats],
     v: Floats,
+    held: set[int],
 ) -> Floats:
-    """Solve the interior first-order conditions exactly, keeping SLSQP's active set."""
+    """Solve the interior first-order conditions exactly, keeping SLSQP's active set
+    (``held``: flows a binding foreign-share constraint holds where they are)."""
     upper = np.array([var.upper for var in variables])
     span = 1.0 + float(np.max(np.abs(net(np.zeros(len(variables))))))
     eps = 1e-7 * span
-    free = [k for k in range(len(v)) if eps < v[k] < upper[k] - eps]
+    free = [k for k in range(len(v)) if eps < v[k] < upper[k] - eps and k not in held]
     if not free:
         return v
     fixed = v.copy()
@@ -390,7 +446,12 @@ def _polish(
 
 
 def _canonical_flows(
-    variables: list[_Var], coef: Floats, x: Floats, required: Floats, v: Floats
+    variables: list[_Var],
+    coef: Floats,
+    x: Floats,
+    required: Floats,
+    v: Floats,
+    shares: tuple[Floats, Floats] | None = None,
 ) -> Floats:
     """Among the flows and banks that give the net positions ``x``, the ones that move
     and bank the least (a linear programme): prices are unique, flows round a cycle
@@ -400,6 +461,8 @@ def _canonical_flows(
     bounds = [(0.0, None if math.isinf(var.upper) else var.upper) for var in variables]
     result = linprog(
         np.ones(len(variables)),
+        A_ub=-shares[0] if shares is not None else None,
+        b_ub=shares[1] if shares is not None else None,
         A_eq=coef,
         b_eq=x - required,
         bounds=bounds,
@@ -419,6 +482,7 @@ def _check(
     x: Floats,
     v: Floats,
     prices: Callable[[Floats], Floats],
+    held: set[int] | None = None,
 ) -> float:
     """The largest violation of the equilibrium conditions; raise above the tolerance."""
     if not variables:
@@ -441,8 +505,8 @@ def _check(
             violation = 0.0  # a limit of zero: the variable is fixed
         elif v[k] <= eps:
             violation = max(0.0, -g)  # more flow would lower the cost
-        elif math.isfinite(var.upper) and v[k] >= var.upper - eps:
-            violation = max(0.0, g)  # less flow would lower the cost
+        elif (math.isfinite(var.upper) and v[k] >= var.upper - eps) or k in (held or ()):
+            violation = max(0.0, g)  # less flow would lower the cost (more is not allowed)
         else:
             violation = abs(g)
         worst = max(worst, violation)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -360,6 +360,7 @@ def markets(
     models: dict[str, JurisdictionModel], allowances: dict[str, dict[tuple[str, int], int]]
 ) -> list[Market]:
     out = []
+    shares = {jid: foreign_share(m) for jid, m in models.items()}
     for jid, m in models.items():
         for y in m.years:
             bau = sum(m.bau(c, y) for c in m.cohorts)
@@ -387,21 +388,74 @@ def markets(
                     fx=m.spec.fx,
                     floor=m.floor.get(y),
                     ceiling=m.ceiling.get(y),
+                    foreign_share=shares[jid],
+                    bau=bau / MT,
                 )
             )
     return out
 
 
-def arcs(scenario: Scenario, years: list[int], linked: bool = True) -> dict[int, list[Arc]]:
-    """Directed arcs per year for the links in force (none when ``linked`` is False)."""
+def arcs(
+    scenario: Scenario,
+    years: list[int],
+    linked: bool = True,
+    models: dict[str, JurisdictionModel] | None = None,
+) -> dict[int, list[Arc]]:
+    """Directed arcs per year for the links in force (none when ``linked`` is False).
+    An arc is ``counted`` when the destination's rules take the source's units as
+    offsets (K-ETS: international offsets), so they count against its limit."""
     out: dict[int, list[Arc]] = {y: [] for y in years}
     if not linked:
         return out
     for link in scenario.links:
         for y in years:
             if link.active(y):
-                out[y].extend(link_arcs(link))
+                for arc in link_arcs(link):
+                    if models is not None and _counts_as_offset(models, arc):
+                        arc = replace(arc, counted=True)
+                    out[y].append(arc)
     return out
+
+
+def _counts_as_offset(models: dict[str, JurisdictionModel], arc: Arc) -> bool:
+    destination = models[arc.destination]
+    rules = destination.rules
+    return (
+        destination.spec.adapter is not None
+        and rules is not None
+        and models[arc.source].unit in rules.offset_types
+    )
+
+
+def foreign_share(model: JurisdictionModel) -> float | None:
+    """The share of an obligation an adapter lets be met with offsets of other
+    jurisdictions (its ``international_limit``, else ``offset_limit``), asked of its
+    rules on a cohort with 1,000,000 t verified; a hair less, for rounding down."""
+    rules = model.rules
+    if model.spec.adapter is None or rules is None or not rules.offset_types:
+        return None
+    limit_of = getattr(rules, "international_limit", None) or rules.offset_limit
+    year = model.first
+    period = rules.period_of(year)
+    if period is None:
+        return None
+    cohort = model.cohorts[0]
+    reg = model.registration(cohort)
+    entity = CoveredEntity(
+        registry=model.code, entity=cohort.id, name=reg["name"], sector=reg["sector"],
+        account=cohort.id, attributes=reg["attributes"], registered_on=date(year, 1, 1),
+    )  # fmt: skip
+    probe = 1_000_000
+    for y in period.years:
+        entity.verify(y, probe, {})
+    try:
+        limit = limit_of(entity, period)
+    except Refused:
+        return None
+    if limit is None:
+        return None
+    share = limit[0] / (probe * len(period.years))
+    return share * (1 - 1e-4)
 
 
 def limit_tonnes(value: Limit) -> int:
@@ -459,7 +513,7 @@ def clear_case(
         totals = {jid: {k: v[0] for k, v in a.items()} for jid, a in allowances.items()}
         try:
             solution = clear(
-                markets(models, totals), arcs(scenario, years, linked), banking,
+                markets(models, totals), arcs(scenario, years, linked, models), banking,
                 scenario.discount_rate,
             )  # fmt: skip
         except ClearingError as error:
