@@ -392,3 +392,40 @@ def test_ne_asia_trilateral_smaller_runs_every_adapter_together(tmp_path: Path) 
     assert imports == pytest.approx(0.113 * data["emissions"]["KR"][binding], rel=1e-3)
     linked = data["prices_reporting"]["linked"]
     assert linked["KR"][binding] > linked["CN"][binding]
+
+
+def test_price_controls_offsets_and_banking_run_through_the_registry(tmp_path: Path) -> None:
+    """A ceiling sells reserve allowances, a floor withdraws them, offsets are issued
+    and surrendered within their limit — all as registry commands; compliance
+    complete. (tests/simulation_controls.yaml; the numbers are illustrative.)"""
+    loaded = load(Path(__file__).parent / "simulation_controls.yaml")
+    data = run.simulate(loaded, tmp_path / "run", outputs=False)
+    assert data["refusals"] == [] and data["violations"] == []
+    # A: ceiling 60 → abates 30 Mt, imports 10, offsets 4% of its 100 Mt, the rest reserve
+    assert data["prices"]["linked"]["A"]["2030"] == 60.0
+    assert data["offsets"]["A"]["2030"] == pytest.approx(4.0)
+    assert data["reserve"]["A"]["2030"] == pytest.approx(50 - 30 - 10 - 4)
+    # B: floor 15 → abates 15 Mt though it is long by 10: 15 withdrawn, 10 sold to A
+    assert data["prices"]["linked"]["B"]["2030"] == 15.0
+    assert data["withdrawn"]["B"]["2030"] == pytest.approx(15.0)
+    # the reserve's allowances cost A the ceiling; imports at B's floor save the gap
+    assert data["gains"]["A"] == pytest.approx(3 * 10e6 * (60 - 15))
+    for periods in data["compliance"].values():
+        assert all(p["shortfall"] == 0 for p in periods.values())
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path / "run" / "store")) as system:
+        system.reopen_registries()
+        surrendered = system.registry("A").account("SURRENDER")
+        withdrawn = system.registry("B").account("RESERVE")
+        assert surrendered is not None and withdrawn is not None
+        types = {b.unit_type for b in surrendered.available}
+        assert {"A_ALW", "A_OFS", "B_ALW"} <= types
+        assert sum(b.count for b in withdrawn.available) == 3 * 15_000_000
+
+
+@covers("SIM-002")
+def test_a_link_between_parties_must_be_authorized() -> None:
+    text = TWO.read_text().replace("authorized: true", "authorized: false")
+    with pytest.raises(Refused) as error:
+        parse(text, "two-markets.yaml")
+    assert "joins two Parties (A and B)" in error.value.reason
+    assert "ACC-002" in error.value.reason

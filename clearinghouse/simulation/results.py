@@ -72,13 +72,20 @@ def market(
             paid[source][y] -= tonnes * ps
 
     def costs(case: Case, linked_case: bool) -> dict[str, dict[str, float]]:
+        """Compliance cost of the covered entities: abatement, plus allowances bought
+        from the ceiling reserve, minus those sold to the authority at the floor, plus
+        net payments abroad (the jurisdiction's currency)."""
         out: dict[str, dict[str, float]] = {}
         for j in ids:
             out[j] = {}
             for y in years:
-                own = case.solution.positions[(j, y)].abatement_cost * MT
+                pos = case.solution.positions[(j, y)]
+                own = pos.abatement_cost * MT
+                reserve = pos.reserve * MT * (models[j].ceiling.get(y) or 0.0)
+                floor = models[j].floor.get(y)
+                withdrawn = pos.surplus * MT * floor if floor is not None else 0.0
                 trade = paid[j][y] * fx[j] if linked_case else 0.0
-                out[j][str(y)] = round(own + trade, 2)
+                out[j][str(y)] = round(own + reserve - withdrawn + trade, 2)
         return out
 
     costs_linked = costs(linked, True)

@@ -443,6 +443,14 @@ class Scenario(_Model):
             for side in (link.from_, link.to):
                 if side not in ids:
                     raise ValueError(f"link {link.code} names {side}, which is not a jurisdiction")
+            parties = {self.jurisdiction(link.from_).party, self.jurisdiction(link.to).party}
+            if len(parties) == 2 and not link.authorized:
+                raise ValueError(
+                    f"link {link.code} joins two Parties ({' and '.join(sorted(parties))}): units "
+                    "used for compliance across Parties must be Article 6.2-authorized ITMOs or "
+                    "the clearinghouse refuses them (ACC-002, double claiming); set authorized: "
+                    "true"
+                )
         codes = [link.code for link in self.links]
         if len(set(codes)) != len(codes):
             raise ValueError("two links have the same id: give them distinct ids")
