@@ -70,6 +70,12 @@ def add_parser(sub: Any, store_options: Options) -> None:
         "that already holds a run of this scenario: re-account its store under these rule "
         "sets without simulating again",
     )
+    p.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="keep the run's event logs in PostgreSQL (postgresql://user@host:5432/db"
+        "?schema=NAME; use a fresh schema per run) instead of OUT/store/",
+    )
     p.add_argument("--force", action="store_true", help="replace a run already in the folder")
     p.add_argument("--check", action="store_true", help="validate the scenario and stop")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -79,6 +85,7 @@ def add_parser(sub: Any, store_options: Options) -> None:
 def run(args: argparse.Namespace) -> int:
     from clearinghouse.simulation import run as service
     from clearinghouse.simulation.scenario import load
+    from clearinghouse.store import StoreConfig
 
     try:
         loaded = load(args.file)
@@ -91,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
             )
             return 0
         out = args.out or Path("runs") / scenario.name
+        store = (
+            StoreConfig(kind="postgres", database_url=args.database_url)
+            if args.database_url
+            else None
+        )
         existing = out / "results.json"
         if args.rules and not args.force and existing.exists():
             found = json.loads(existing.read_text(encoding="utf-8"))["scenario"]
@@ -101,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                     reason=f"it holds a run of {found.get('file')} as it was then, not of "
                     f"{args.file} as it is now; use another --out, or --force to run again",
                 )
-            data = service.reaccount(out, args.rules)
+            data = service.reaccount(out, args.rules, store=store)
         else:
             total = len(scenario.year_list) + 2
             with ProgressBar(f"simulating {scenario.name}", total, enabled=not args.quiet) as bar:
@@ -110,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
                     out,
                     rules=args.rules,
                     progress=lambda done, _t, note: bar.update(done, note),
+                    store=store,
                     force=args.force,
                 )
     except Refused as refused:

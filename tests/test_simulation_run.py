@@ -429,3 +429,20 @@ def test_a_link_between_parties_must_be_authorized() -> None:
         parse(text, "two-markets.yaml")
     assert "joins two Parties (A and B)" in error.value.reason
     assert "ACC-002" in error.value.reason
+
+
+@pytest.mark.postgres
+def test_a_run_on_postgresql_reads_back_the_same(tmp_path: Path, postgres_url: str) -> None:
+    """The same run with its logs in PostgreSQL (a fresh schema): same results, and
+    --rules re-accounts it there."""
+    out = tmp_path / "run"
+    args = ["simulate", str(TWO), "--out", str(out), "--database-url", postgres_url, "--quiet"]
+    assert main(args) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert data["adjustments"] == {"A": {"2030": -10_000_000}, "B": {"2030": 10_000_000}}
+    assert data["run"]["store"].startswith("PostgreSQL")
+    assert not (out / "store").exists()
+    assert main([*args, "--rules", "public-workbook"]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["rules"] == ["public-workbook"]
+    assert again["adjustments"] == data["adjustments"]
