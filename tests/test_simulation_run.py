@@ -446,3 +446,15 @@ def test_a_run_on_postgresql_reads_back_the_same(tmp_path: Path, postgres_url: s
     again = json.loads((out / "results.json").read_text())
     assert again["rules"] == ["public-workbook"]
     assert again["adjustments"] == data["adjustments"]
+
+
+def test_suspension_stops_flows_for_its_years_and_the_link_resumes(tmp_path: Path) -> None:
+    loaded = parse(SCENARIO.format(extra="suspend: [2031]"), "three-years.yaml")
+    data = run.simulate(loaded, tmp_path / "run", outputs=False)
+    flows = data["flows"]["B->A"]
+    assert flows["2030"] > 0 and flows["2031"] == 0 and flows["2032"] == flows["2030"]
+    assert data["refusals"] == []
+    with EmbeddedSystem(StoreConfig(kind="sqlite", path=tmp_path / "run" / "store")) as system:
+        names = [name_of(e) for _, e in read(system.clearinghouse)]
+    assert names.count("LinkageAgreement.Suspended") == 1
+    assert names.count("LinkageAgreement.Resumed") == 1
