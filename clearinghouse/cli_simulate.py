@@ -46,12 +46,12 @@ def add_parser(sub: Any, store_options: Options) -> None:
     p = sub.add_parser(
         "simulate",
         help="simulate linked carbon markets from a scenario file, through the registries",
-        description="Clear the scenario's markets with and without their links (marginal "
-        "abatement costs, limits, exchange rates, price controls), run every allocation, "
-        "trade and surrender as commands through the registries and the clearinghouse, "
-        "then account for the log under Article 6 rule sets. Writes a report folder; "
-        "prints a summary. Exit status 1 if the log fails the double-counting check or a "
-        "registry refused a simulated command, 2 for a bad scenario or folder.",
+        description="Clear the scenario's markets with and without their links (marginal\n"
+        "abatement costs, limits, exchange rates, price controls), run every allocation,\n"
+        "trade and surrender as commands through the registries and the clearinghouse,\n"
+        "then account for the log under Article 6 rule sets. Writes a report folder and\n"
+        "prints a summary. Exit status 1 if the log fails the double-counting check or a\n"
+        "registry refused a simulated command; 2 for a bad scenario or output folder.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -14,6 +14,7 @@ object-oriented API (``matplotlib.figure.Figure``), never pyplot's global state.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,10 @@ def _money(value: float, _: object = None) -> str:
 
 
 def _title(fig: Figure, data: dict[str, Any], what: str) -> None:
+    """The scenario's title and what the chart shows, wrapped to fit the figure."""
     scenario = data["scenario"]
-    fig.suptitle(f"{scenario['title'] or scenario['name']}: {what}", fontsize=12)
+    text = f"{scenario['title'] or scenario['name']}: {what}"
+    fig.suptitle(textwrap.fill(text, 88), fontsize=12 if len(text) <= 88 else 11)
 
 
 def _prices(fig: Figure, data: dict[str, Any]) -> None:
