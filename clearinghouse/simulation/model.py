@@ -69,6 +69,8 @@ class JurisdictionModel:
     ceiling: dict[int, float | None] = field(default_factory=dict)
     #: the scenario registry's allocation plan, t (adapters: None, they decide)
     plan: dict[tuple[str, int], int] | None = None
+    #: the scenario's name, for messages
+    scenario: str = ""
 
     @property
     def id(self) -> str:
@@ -206,7 +208,7 @@ class JurisdictionModel:
                     continue  # nothing at this stage for this entity (issued later)
                 raise Refused(
                     "SIM-002",
-                    file=self.id,
+                    file=f"(scenario {self.scenario})",
                     errors=f"{self.id}: {self.code} would not allocate cohort {cohort.id} "
                     f"({cohort.sector}) for {year}: {refused.reason} — give the adapter the "
                     "periods and parameters for the scenario's years (options)",
@@ -311,6 +313,7 @@ def _model(
             "(entities)",
         )  # fmt: skip
     model = JurisdictionModel(j, config, years, entities, groups, currency, kind)
+    model.scenario = scenario.name
     if j.offsets is not None:
         supply = series(j.offsets.supply, years)
         model.offsets = dict(supply)
