@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-projections bench-audit bench-load clean
+.PHONY: demo test lint bench bench-projections bench-audit bench-load bench-simulation scenarios clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ clean:
 
 bench-load: $(STAMP)  ## N transfers through the HTTP API, workers and relay (PostgreSQL + Redis), next to the raw PostgreSQL append rate
 	$(BIN)/python -m bench.load
+scenarios: $(STAMP)  ## run every bundled scenario into runs/<name>/ (replacing earlier runs)
+	for f in scenarios/*.yaml; do $(BIN)/clearinghouse simulate $$f --force --quiet || exit 1; done
+
+bench-simulation: $(STAMP)  ## ne-asia-trilateral: time and events/s next to the raw store rate
+	$(BIN)/python -m bench.simulation

@@ -463,6 +463,43 @@ CATALOGUE: dict[str, Check] = {
         # -- end of Article 6.4 native codes --
         #
         # -- simulation scenarios (issue #5; SIM-0xx; add codes below this line) --
+        Check(
+            "SIM-001",
+            "SIM",
+            "scenario file unreadable",
+            "Scenario file {file}: {reason}.",
+            "issue #5, item 1 (scenario files are YAML); docs/scenarios.md",
+        ),
+        Check(
+            "SIM-002",
+            "SIM",
+            "scenario invalid",
+            "Scenario file {file} is invalid: {errors}.",
+            "issue #5, item 1 (the scenario format, validated by pydantic); docs/scenarios.md",
+        ),
+        Check(
+            "SIM-003",
+            "SIM",
+            "markets did not clear",
+            "Scenario {scenario}: the markets did not clear ({reason}).",
+            "issue #5, item 2 (a sound numerical method, tolerance documented); "
+            "clearinghouse/simulation/market.py",
+        ),
+        Check(
+            "SIM-004",
+            "SIM",
+            "output folder holds another run",
+            "{folder}: {reason}.",
+            "issue #5, item 3 (re-accounting a run's store under other rule sets)",
+        ),
+        Check(
+            "SIM-005",
+            "SIM",
+            "simulated command refused",
+            "{registry} refused {command} {transaction} for {year}: {code} {reason}",
+            "issue #5, item 3 (every trade goes through the registries and the "
+            "clearinghouse, which apply their rules)",
+        ),
         # -- end of SIM codes --
         #
         # -- audit (issue #6; AUD-0xx; add codes below this line) --

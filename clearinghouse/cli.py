@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from clearinghouse import checks, cli_article6, cli_audit, cli_links, cli_service
+from clearinghouse import checks, cli_article6, cli_audit, cli_links, cli_service, cli_simulate
 from clearinghouse.commands import InvalidInput
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -115,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     cli_links.add_parser(sub, _store_options)
     cli_audit.add_parser(sub, _store_options)
     cli_service.add_parsers(sub, _store_options)
+    cli_simulate.add_parser(sub, _store_options)
     return p
 
 
@@ -133,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_audit.run(args)
         if args.command in ("serve", "worker", "relay", "keys"):
             return cli_service.run(args)
+        if args.command == "simulate":
+            return cli_simulate.run(args)
         store = StoreConfig.from_env(args.store, args.database_url)
         with EmbeddedSystem(store) as system:
             if args.command == "demo":

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from adapters.base import Operation, RegistryApplication, RegistryConfig
@@ -88,6 +89,10 @@ class ChinaNationalRules(ComplianceRules):
     ccer_registry: str = "CCER"
     #: the hypothetical scenario switch: CEAs may leave China (L400: nothing provides for it)
     allow_export: bool = False
+    #: steel, cement and aluminium after 2024: t CO2 per t of product, by year and
+    #: sector, supplied by the user (the sources say intensity-based from 2025 and
+    #: tightening from 2027, L288–292, but give no benchmark); none: refused
+    industry_benchmarks: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
     # -- calendar --------------------------------------------------------------------
 
@@ -171,6 +176,9 @@ class ChinaNationalRules(ComplianceRules):
         return self._power_final(entity, year, cycle)
 
     def _industry(self, entity: CoveredEntity, year: int, stage: str) -> Allocation:
+        benchmark = self.industry_benchmarks.get(year, {}).get(entity.sector)
+        if year != 2024 and benchmark is not None:
+            return self._industry_intensity(entity, year, stage, benchmark)
         if year != 2024:
             raise self._refuse_allocation(
                 stage,
@@ -189,6 +197,35 @@ class ChinaNationalRules(ComplianceRules):
         return Allocation(
             alloc.industry_2024(verified),
             f"2024 {entity.sector}: allocation = verified {verified} t (china-ets.md, L159, L290)",
+        )
+
+    def _industry_intensity(
+        self, entity: CoveredEntity, year: int, stage: str, benchmark: Decimal
+    ) -> Allocation:
+        """After 2024, with a supplied benchmark: benchmark × the year's verified output
+        (``activity["output_t"]``, t of product), rounded down, issued once verified
+        like 2024's (L288–292: intensity-based; the numbers are the user's)."""
+        if stage == "pre":
+            raise self._refuse_allocation(
+                stage,
+                f"the {year} {entity.sector} allocation is intensity-based on verified output "
+                "and is issued once it is verified",
+                "china-ets.md, L288–292",
+            )
+        output = entity.activity.get(year, {}).get("output_t")
+        if output is None:
+            raise Refused(
+                "CMP-006",
+                registry=self.jurisdiction,
+                action=f"compute the {year} {entity.sector} allocation",
+                entity=entity.entity,
+                reason="the verified output (activity output_t, t of product) is not recorded",
+            )
+        total = floor(Fraction(Decimal(str(output))) * Fraction(benchmark))
+        return Allocation(
+            total,
+            f"{year} {entity.sector}: benchmark {benchmark} t/t × output {output} t "
+            "(supplied benchmark; china-ets.md, L288–292)",
         )
 
     def benchmark(self, category: str, year: int) -> Benchmark | None:
@@ -491,6 +528,7 @@ def cn_ets(
     ccer_registry: str = "CCER",
     allow_export: bool = False,
     cycles: tuple[Cycle, ...] = CYCLES,
+    industry_benchmarks: dict[int, dict[str, Decimal]] | None = None,
 ) -> RegistryConfig:
     """A national ETS registry, ready for ``system.add_registry(cn_ets())``.
 
@@ -499,7 +537,10 @@ def cn_ets(
     net-sales window of a cycle's carry-over limit (``{"CN3": (2019, ..., 2023)}``,
     L453); ``allow_export`` is the hypothetical scenario in which CEAs may cross
     a border (L400); ``cycles`` replaces the per-cycle parameters wholesale
-    (e.g. ``dataclasses.replace`` a cycle to apply the coal floor earlier)."""
+    (e.g. ``dataclasses.replace`` a cycle to apply the coal floor earlier);
+    ``industry_benchmarks`` ({year: {sector: t CO2 per t of product}}) lets steel,
+    cement and aluminium be allocated after 2024 (L288–292 give the form, not the
+    numbers)."""
     if net_sales_vintages:
         cycles = tuple(
             replace(
@@ -538,5 +579,6 @@ def cn_ets(
         above_carry_over_limit=above_carry_over_limit,
         ccer_registry=ccer_registry,
         allow_export=allow_export,
+        industry_benchmarks=dict(industry_benchmarks or {}),
     )
     return RegistryConfig(code, name, party, (CEA,), rules, ChinaNationalRegistry)

@@ -1,0 +1,513 @@
+"""Drive the registries and the clearinghouse with the plan: the event log is the record.
+
+Everything a simulated year does is a command to a real application in an
+:class:`~clearinghouse.system.EmbeddedSystem`:
+
+* set-up (1 January of the first year): Parties and their NDCs, the registries
+  (each jurisdiction's adapter, or a scenario registry), linkage agreements with
+  their directions, rates and limits, Article 6.2 authorizations for authorized
+  links, and the cohorts registered as covered entities;
+* for compliance year *t*, in business year *t + 1* [assumption: the sources
+  give each system's calendar, not a common one; trading after verification
+  keeps every command inside every adapter's deadlines]:
+
+  - 20 April: verified emissions (with the activity data the adapter's
+    allocation needs);
+  - 25 April: allocation, every stage the adapter has for the year (China: pre
+    then final; Tokyo and Saitama: excess-reduction credits);
+  - 15 May: trades — a K-ETS-style auction of the year's pool, offsets and the
+    ceiling reserve issued, cross-border transfers (``transfer_abroad``, cleared
+    by the clearinghouse against the agreement), internal transfers with the
+    market price, floor withdrawals;
+  - 15 June: compliance surrenders, by unit type;
+  - the day after each period's deadline: ``close_period`` with the market price
+    as the reference price;
+* de-linking (``delink: Y``) on 1 January of Y + 1 and suspensions likewise, so
+  no unit of compliance year Y crosses; resumption on 1 January after.
+
+A command a registry or the clearinghouse refuses is not an error of the run:
+it is recorded (with the check code that refused it, SIM-005) in
+``results.json`` under ``refusals``, as the registries' own rules decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from adapters.base import Receipt, RegistryApplication
+from adapters.compliance_registry import ComplianceRegistry
+from clearinghouse.checks import CATALOGUE, Refused
+from clearinghouse.simulation.model import MT, JurisdictionModel, limit_tonnes
+from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit
+from clearinghouse.simulation.registry import offset_type
+from clearinghouse.simulation.scenario import Crediting, LimitAmount, Link, Scenario
+from clearinghouse.system import EmbeddedSystem
+
+
+@dataclass
+class Refusal:
+    registry: str
+    command: str
+    transaction: str
+    year: int
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        message = CATALOGUE["SIM-005"].message(
+            registry=self.registry,
+            command=self.command,
+            transaction=self.transaction,
+            year=self.year,
+            code=self.code,
+            reason=self.reason,
+        )
+        return {
+            "check": "SIM-005",
+            "registry": self.registry,
+            "command": self.command,
+            "transaction": self.transaction,
+            "year": self.year,
+            "code": self.code,
+            "reason": self.reason,
+            "message": message,
+        }
+
+
+@dataclass
+class Record:
+    """What the execution saw: refusals, allocations issued, period results."""
+
+    refusals: list[Refusal] = field(default_factory=list)
+    allocated: dict[tuple[str, str, int], int] = field(default_factory=dict)  # jid, cohort, year
+    closed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # jid -> results
+    #: periods not closed because the run covers only part of them (jid -> period ids)
+    unclosed: dict[str, list[str]] = field(default_factory=dict)
+    commands: int = 0
+
+
+def verify_date(year: int) -> date:
+    return date(year + 1, 4, 20)
+
+
+def allocate_date(year: int) -> date:
+    return date(year + 1, 4, 25)
+
+
+def trade_date(year: int) -> date:
+    return date(year + 1, 5, 15)
+
+
+def surrender_date(year: int) -> date:
+    return date(year + 1, 6, 15)
+
+
+class Executor:
+    def __init__(
+        self,
+        system: EmbeddedSystem,
+        scenario: Scenario,
+        models: dict[str, JurisdictionModel],
+    ) -> None:
+        self.system = system
+        self.scenario = scenario
+        self.models = models
+        self.record = Record()
+        self.years = scenario.year_list
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def registry(self, m: JurisdictionModel) -> ComplianceRegistry:
+        reg = self.system.registry(m.code)
+        assert isinstance(reg, ComplianceRegistry)
+        return reg
+
+    def plain(self, m: JurisdictionModel) -> RegistryApplication:
+        return self.system.registry(m.code)
+
+    def do(self, m: JurisdictionModel, command: str, year: int, data: dict[str, Any]) -> Receipt:
+        self.record.commands += 1
+        receipt = self.system.do(m.code, command, data)
+        if receipt.refused:
+            self._refused(m.code, command, data.get("transaction_id", ""), year, receipt)
+        elif command == "transfer_abroad" and receipt.state != "completed":
+            # not refused, yet not credited either (e.g. returned by the destination)
+            self.record.refusals.append(
+                Refusal(m.code, command, data["transaction_id"], year, receipt.code or "incomplete",
+                        receipt.reason or f"the transfer ended {receipt.state}, not completed")
+            )  # fmt: skip
+        return receipt
+
+    def _refused(
+        self, registry: str, command: str, transaction: str, year: int, receipt: Receipt
+    ) -> None:
+        self.record.refusals.append(
+            Refusal(registry, command, transaction, year, receipt.code or "?", receipt.reason or "")
+        )
+
+    def call(
+        self, m: JurisdictionModel, command: str, year: int, what: str, run: Callable[[], Any]
+    ) -> Any:
+        """A command that answers with a domain object and raises ``Refused``."""
+        self.record.commands += 1
+        try:
+            return run()
+        except Refused as refused:
+            self.record.refusals.append(
+                Refusal(m.code, command, what, year, refused.code, refused.reason)
+            )
+            return None
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        ch = self.system.clearinghouse
+        first = self.years[0]
+        for party in sorted({m.party for m in self.models.values()}):
+            spec = self.scenario.parties.get(party)
+            ch.register_party(
+                {
+                    "code": party,
+                    "name": (spec.name if spec and spec.name else party),
+                    "ndc": {
+                        "type": spec.ndc_type if spec else "absolute",
+                        "period": "single-year",
+                        "target_years": [self.years[-1]],
+                        "description": spec.description if spec else "",
+                    },
+                }
+            )
+        for m in self.models.values():
+            self.system.add_registry(m.config)
+        for link in self.scenario.links:
+            self._link(link, first)
+        on = date(first, 1, 2)
+        for m in self.models.values():
+            if m.kind == "crediting":
+                self._projects(m, on)
+                continue
+            if m.kind == "buyer":
+                for c in m.cohorts:
+                    self.plain(m).open_account({"account": c.id, "holder": f"{m.id} (buyer)"})
+                continue
+            reg = self.registry(m)
+            if m.spec.adapter is None:  # a scenario registry: the authority's own accounts
+                for account in (RESERVE, OFFSETS):
+                    reg.open_account({"account": account, "holder": f"{m.id} authority"})
+            for c in m.cohorts:
+                data = {**m.registration(c), "business_date": on}
+                self.call(m, "register_entity", first, c.id, partial(reg.register_entity, data))
+            self._history(m)
+
+    def _projects(self, m: JurisdictionModel, on: date) -> None:
+        """A crediting registry: the methodology approved, the verifier designated and
+        each cohort registered as a project whose participant holds its credits."""
+        spec = m.spec.crediting or Crediting()
+        reg: Any = self.plain(m)
+        first = self.years[0]
+        self.call(m, "approve_methodology", first, spec.methodology, partial(
+            reg.approve_methodology,
+            {"methodology": spec.methodology, "title": spec.title, "business_date": on},
+        ))  # fmt: skip
+        self.call(m, "designate_verifier", first, spec.verifier, partial(
+            reg.designate_verifier, {"verifier": spec.verifier, "business_date": on},
+        ))  # fmt: skip
+        for c in m.cohorts:
+            data = {
+                "project": project_id(c.id),
+                "name": f"{m.spec.name or m.id} {c.sector} project {c.id}",
+                "methodology": spec.methodology,
+                "participant": c.id,
+                "japan_share": spec.share,
+                "business_date": on,
+            }
+            self.call(m, "register_project", first, c.id, partial(reg.register_project, data))
+
+    def _history(self, m: JurisdictionModel) -> None:
+        """Verify the year before the first (an adapter whose first stage looks back,
+        China's pre-allocation, needs it): BAU emissions, verified in its April."""
+        rules = m.rules
+        first = self.years[0]
+        if m.spec.adapter is None or rules is None or len(rules.stages(first)) < 2:
+            return
+        reg = self.registry(m)
+        for c in m.cohorts:
+            tonnes = m.bau(c, first)
+            data = {
+                "entity": c.id,
+                "year": first - 1,
+                "tonnes": round(tonnes),
+                "activity": m.activity(c, first, tonnes),
+                "business_date": date(first, 4, 20),
+            }
+            self.call(m, "verify_emissions", first - 1, c.id, partial(reg.verify_emissions, data))
+
+    def _link(self, link: Link, first: int) -> None:
+        ch = self.system.clearinghouse
+        src, dst = self.models[link.from_], self.models[link.to]
+        start = (link.start or first) + 1  # trading for year t happens in t + 1
+        directions = [_direction(src, dst, link.fraction)]
+        if link.direction == "two-way":
+            directions.append(_direction(dst, src, 1 / link.fraction))
+        limits = []
+        for value, jurisdiction, flow in (
+            (link.import_limit, dst.code, "import"),
+            (link.export_limit, src.code, "export"),
+            (link.reverse_import_limit, src.code, "import"),
+        ):
+            if value is not None:
+                limits.append(_limit(value, jurisdiction, flow))
+        approach = link.cooperative_approach or f"{link.code}_CA"[:32]
+        ch.conclude_agreement(
+            {
+                "code": link.code,
+                "jurisdictions": [src.code, dst.code],
+                "directions": directions,
+                "limits": limits,
+                "effective_from": link.effective_from or date(start, 1, 1),
+                "authorized": link.authorized,
+                "cooperative_approach": approach if link.authorized else None,
+            }
+        )
+        if link.authorized:
+            sides = [(src, link.fraction)]
+            if link.direction == "two-way":
+                sides.append((dst, 1 / link.fraction))
+            for side, _ in sides:
+                ch.grant_authorization(
+                    {
+                        "code": f"{link.code}-{side.party}-{side.unit}"[:64],
+                        "party": side.party,
+                        "cooperative_approach": approach,
+                        "unit_types": [side.unit],
+                        "vintages": [first, self.years[-1]],
+                        "purposes": link.purposes,
+                        "first_transfer": link.first_transfer,
+                        "authorized_on": date(first, 1, 1),
+                    }
+                )
+
+    def link_changes(self, year: int) -> None:
+        """Suspensions, resumptions and de-linking that take effect before ``year``'s
+        trading (1 January of year + 1)."""
+        ch = self.system.clearinghouse
+        on = date(year + 1, 1, 1)
+        for link in self.scenario.links:
+            if link.delink is not None and year == link.delink:
+                ch.change_agreement({"code": link.code, "action": "delink", "on": on})
+                continue
+            if link.delink is not None and year > link.delink:
+                continue
+            if year in link.suspend and (year - 1) not in link.suspend:
+                ch.change_agreement({"code": link.code, "action": "suspend", "on": on})
+            if year not in link.suspend and (year - 1) in link.suspend:
+                ch.change_agreement({"code": link.code, "action": "resume", "on": on})
+        self.system.settle()
+
+    # -- a compliance year --------------------------------------------------------------------
+
+    def verify(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        if m.kind in ("crediting", "buyer"):
+            return
+        reg = self.registry(m)
+        y = plan.year
+        for c in m.cohorts:
+            tonnes = plan.verified[(m.id, c.id)]
+            data = {
+                "entity": c.id,
+                "year": y,
+                "tonnes": tonnes,
+                "activity": m.activity(c, y, float(tonnes)),
+                "business_date": verify_date(y),
+            }
+            self.call(m, "verify_emissions", y, c.id, partial(reg.verify_emissions, data))
+
+    def allocate(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        y = plan.year
+        if m.kind == "buyer":
+            return
+        if m.kind == "crediting":  # the Joint Committee decides each project's issuance
+            spec = m.spec.crediting or Crediting()
+            for c in m.cohorts:
+                reductions = plan.verified[(m.id, c.id)]
+                if reductions > 0:
+                    receipt = self.do(m, "decide_issuance", y, {
+                        "transaction_id": f"{y}-D-{c.id}"[:80], "project": project_id(c.id),
+                        "year": y, "reductions": reductions, "verifier": spec.verifier,
+                        "business_date": allocate_date(y),
+                    })  # fmt: skip
+                    self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+            return
+        rules = m.rules
+        assert rules is not None
+        stages = rules.stages(y)
+        reg = self.registry(m)
+        for c in m.cohorts:
+            issued = 0
+            for stage in stages:
+                if stage != stages[-1] and not _allocates(rules, reg, c.id, y, stage):
+                    continue  # the rules give this entity nothing at this stage (e.g.
+                    # China's industry, issued once verified): no command, no refusal
+                receipt = self.do(
+                    m,
+                    "allocate",
+                    y,
+                    {
+                        "transaction_id": f"{y}-A-{stage}-{c.id}"[:80],
+                        "entity": c.id,
+                        "year": y,
+                        "stage": stage,
+                        "business_date": allocate_date(y),
+                    },
+                )
+                if not receipt.refused:
+                    sign = -1 if receipt.kind == "recovery" else 1
+                    issued += sign * receipt.quantity
+            self.record.allocated[(m.id, c.id, y)] = issued
+
+    def trade(self, plan: YearPlan) -> None:
+        y = plan.year
+        on = trade_date(y)
+        counter: dict[str, int] = {}
+
+        def tid(jid: str, kind: str) -> str:
+            # the source registry's code is part of the id: a destination registry
+            # remembers incoming transfers by id alone (adapters/base.py
+            # _credit_incoming), so two registries' "2028-X3" would collide there
+            counter[jid] = counter.get(jid, 0) + 1
+            return f"{y}-{self.models[jid].code}-{kind}{counter[jid]}"
+
+        by_kind: dict[str, list[Trade]] = {}
+        for t in plan.trades:
+            by_kind.setdefault(t.kind, []).append(t)
+        for jid, m in self.models.items():
+            auctions = [t for t in by_kind.get("auction", []) if t.jurisdiction == jid]
+            if auctions:
+                self._auction(m, y, auctions, on)
+            for kind, account, unit in (
+                ("reserve", RESERVE, m.unit),
+                ("offsets", OFFSETS, offset_type(jid)),
+            ):
+                total = sum(t.quantity for t in by_kind.get(kind, []) if t.jurisdiction == jid)
+                if total:
+                    self.do(m, "issue", y, {
+                        "transaction_id": tid(jid, f"{kind[:3].upper()}-I"), "account": account,
+                        "unit_type": unit, "vintage": y, "quantity": total, "business_date": on,
+                    })  # fmt: skip
+        for t in plan.trades:
+            if t.kind == "auction":
+                continue
+            m = self.models[t.jurisdiction]
+            if t.kind == "export":
+                assert t.to_jurisdiction is not None
+                self.do(m, "transfer_abroad", y, {
+                    "transaction_id": tid(t.jurisdiction, "X"), "account": t.seller,
+                    "to_registry": self.models[t.to_jurisdiction].code, "to_account": t.buyer,
+                    "quantity": t.quantity, "unit_type": t.unit_type, "business_date": on,
+                })  # fmt: skip
+            else:
+                self.do(m, "transfer", y, {
+                    "transaction_id": tid(t.jurisdiction, "T"), "account": t.seller,
+                    "to_account": t.buyer, "quantity": t.quantity, "unit_type": t.unit_type,
+                    "price": t.price, "business_date": on,
+                })  # fmt: skip
+
+    def _auction(self, m: JurisdictionModel, year: int, trades: list[Trade], on: date) -> None:
+        """A K-ETS-style uniform-price auction of the pool, every bid at the market price."""
+        offered = sum(t.quantity for t in trades)
+        bids = [{"account": t.buyer, "quantity": t.quantity, "price": t.price} for t in trades]
+        self.do(m, "hold_auction", year, {  # K-ETS: adapters/korea, E:2160-2162
+            "transaction_id": f"{year}-AUCTION", "year": year, "offered": offered,
+            "reserve_price": min((t.price for t in trades), default=Decimal(0)),
+            "bids": bids, "business_date": on,
+        })  # fmt: skip
+
+    def surrender(self, m: JurisdictionModel, plan: YearPlan) -> None:
+        y = plan.year
+        if m.kind == "crediting":
+            return
+        if m.kind == "buyer":  # units acquired are used towards the buyer's NDC
+            for c in m.cohorts:
+                for n, (unit, q) in enumerate(sorted(plan.surrender[(m.id, c.id)].items())):
+                    self.do(m, "retire", y, {
+                        "transaction_id": f"{y}-R{n}-{c.id}"[:80], "account": c.id,
+                        "quantity": q, "unit_type": unit, "purpose": "ndc",
+                        "business_date": surrender_date(y),
+                    })  # fmt: skip
+            return
+        rules = m.rules
+        assert rules is not None
+        period = rules.period_of(y)
+        if period is None:
+            self.record.refusals.append(
+                Refusal(m.code, "comply", f"{y}", y, "CMP-005", f"{m.code} has no period for {y}")
+            )
+            return
+        for c in m.cohorts:
+            for n, (unit, quantity) in enumerate(sorted(plan.surrender[(m.id, c.id)].items())):
+                self.do(m, "comply", y, {
+                    "transaction_id": f"{y}-S{n}-{c.id}"[:80], "entity": c.id,
+                    "period": period.id, "quantity": quantity, "unit_type": unit,
+                    "business_date": surrender_date(y),
+                })  # fmt: skip
+
+    def close(self, m: JurisdictionModel, year: int, price: Decimal) -> None:
+        """Close the period that ends with ``year`` (after its deadline)."""
+        rules = m.rules
+        if m.kind not in ("allowance", "credit") or rules is None:
+            return
+        period = rules.period_of(year)
+        if period is None or period.last != year:
+            return
+        reg = self.registry(m)
+        on = period.surrender_by + timedelta(days=1)
+        data = {"period": period.id, "business_date": on, "reference_price": price}
+        results = self.call(m, "close_period", year, period.id, lambda: reg.close_period(data))
+        if results is not None:
+            self.record.closed.setdefault(m.id, []).extend(results)
+
+
+def _direction(src: JurisdictionModel, dst: JurisdictionModel, rate: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "source": src.code,
+        "destination": dst.code,
+        "unit_types": [src.unit],
+        "rate": str(rate),
+    }
+    if rate != 1:
+        data["convert_to"] = own_unit(dst)
+    return data
+
+
+def _limit(value: Any, jurisdiction: str, flow: str) -> dict[str, Any]:
+    if isinstance(value, LimitAmount):
+        return {
+            "jurisdiction": jurisdiction,
+            "flow": flow,
+            "percent": str(value.percent),
+            "reference": round(value.reference * MT),
+        }
+    return {"jurisdiction": jurisdiction, "flow": flow, "tonnes": limit_tonnes(value)}
+
+
+def project_id(cohort: str) -> str:
+    """A crediting project's id from its cohort's account (identifiers: A-Z, 0-9, _)."""
+    return cohort.replace("-", "_")[:32]
+
+
+def _allocates(rules: Any, reg: ComplianceRegistry, entity: str, year: int, stage: str) -> bool:
+    """Whether the rules allocate ``entity`` at an intermediate ``stage`` (a pure call
+    on the registry's own state of the entity)."""
+    found = reg.entity(entity)
+    if found is None:
+        return True  # let the registry refuse it, with its code
+    try:
+        rules.allocation(found, year, stage)
+    except Refused:
+        return False
+    return True
