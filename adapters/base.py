@@ -185,9 +185,19 @@ class RegistryApplication(Participant):
     def account(self, account: str) -> Account | None:
         return UnitOfWork(self).get(Account, account_id(self.code, account))
 
-    def transaction(self, code: str, direction: str = "out") -> RegistryTransaction | None:
-        return UnitOfWork(self).get(
-            RegistryTransaction, registry_transaction_id(self.code, code, direction)
+    def transaction(
+        self, code: str, direction: str = "out", source: str | None = None
+    ) -> RegistryTransaction | None:
+        """A transaction by its id; an incoming one by its id and source registry
+        (without ``source``: the first incoming transfer that used the id)."""
+        uow = UnitOfWork(self)
+        txn = uow.get(RegistryTransaction, registry_transaction_id(self.code, code, direction))
+        if direction != "in" or source is None or txn is None:
+            return txn
+        if txn.details.get("from_registry") == source:
+            return txn
+        return uow.get(
+            RegistryTransaction, registry_transaction_id(self.code, code, f"in/{source}")
         )
 
     # -- commands -------------------------------------------------------------------
@@ -454,38 +464,35 @@ class RegistryApplication(Participant):
             self._account(uow, txn.details["to_account"]).credit(txn.code, txn.blocks)
             txn.complete()
 
-    def _credit_incoming(self, uow: UnitOfWork, msg: CreditInstruction) -> None:
-        key = registry_transaction_id(self.code, msg.transaction_id, "in")
-        if uow.get(RegistryTransaction, key) is not None:
-            return
-        txn = uow.add(
-            RegistryTransaction(
-                registry=self.code,
-                code=msg.transaction_id,
-                direction="in",
-                kind="transfer",
-                business_date=msg.business_date,
-                details={"account": msg.account, "from_registry": msg.source_registry},
-                blocks=[],
-            )
+    def _incoming_key(self, uow: UnitOfWork, msg: CreditInstruction) -> str | None:
+        """Which key an incoming transfer takes, or None if it was already credited.
+
+        Ids are unique per source registry only (the clearinghouse keys transactions
+        by source and id). The first source to use an id keys it as ``in``, as stores
+        always have; another source's transfer with the same id is keyed
+        ``in/SOURCE``, so neither is mistaken for a redelivery of the other."""
+        first = uow.get(
+            RegistryTransaction, registry_transaction_id(self.code, msg.transaction_id, "in")
         )
-        try:
-            account = self._account(uow, msg.account)
-            if account.terminal:
-                raise Refused("UNT-008", account=msg.account, kind=account.kind)
-            incoming = blocks_of(msg.blocks)
-            issued = [
-                self._register(uow, c.unit_type).allocate(
-                    f"{msg.transaction_id}/{i}", c.vintage, c.quantity
-                )
-                for i, c in enumerate(msg.conversions)
-            ]
-            self._check_rules(
-                uow, "import", account, incoming + issued, msg.business_date, msg.source_registry
-            )
-        except Refused as refused:
-            uow.loaded.clear()
-            txn = uow.add(
+        if first is None:
+            return "in"
+        if first.details.get("from_registry") == msg.source_registry:
+            return None
+        key = f"in/{msg.source_registry}"
+        seen = uow.get(
+            RegistryTransaction, registry_transaction_id(self.code, msg.transaction_id, key)
+        )
+        return None if seen is not None else key
+
+    def _credit_incoming(self, uow: UnitOfWork, msg: CreditInstruction) -> None:
+        key = self._incoming_key(uow, msg)
+        if key is None:
+            return
+        # serials issued for conversions are allocated under a key unique to this transfer
+        local = msg.transaction_id if key == "in" else f"{msg.source_registry}:{msg.transaction_id}"
+
+        def received() -> RegistryTransaction:
+            return uow.add(
                 RegistryTransaction(
                     registry=self.code,
                     code=msg.transaction_id,
@@ -494,8 +501,26 @@ class RegistryApplication(Participant):
                     business_date=msg.business_date,
                     details={"account": msg.account, "from_registry": msg.source_registry},
                     blocks=[],
+                    key=None if key == "in" else key,
                 )
             )
+
+        txn = received()
+        try:
+            account = self._account(uow, msg.account)
+            if account.terminal:
+                raise Refused("UNT-008", account=msg.account, kind=account.kind)
+            incoming = blocks_of(msg.blocks)
+            issued = [
+                self._register(uow, c.unit_type).allocate(f"{local}/{i}", c.vintage, c.quantity)
+                for i, c in enumerate(msg.conversions)
+            ]
+            self._check_rules(
+                uow, "import", account, incoming + issued, msg.business_date, msg.source_registry
+            )
+        except Refused as refused:
+            uow.loaded.clear()
+            txn = received()
             txn.refuse_credit(refused.code, refused.version, refused.reason)
             return
         account.credit(msg.transaction_id, incoming + issued)

@@ -33,8 +33,10 @@ def registry_transaction_id(registry: str, code: str, direction: str) -> UUID:
 
 class RegistryTransaction(Aggregate):
     @staticmethod
-    def create_id(registry: str, code: str, direction: str, **_: Any) -> UUID:
-        return registry_transaction_id(registry, code, direction)
+    def create_id(
+        registry: str, code: str, direction: str, key: str | None = None, **_: Any
+    ) -> UUID:
+        return registry_transaction_id(registry, code, key or direction)
 
     @event("Requested")
     def __init__(
@@ -47,6 +49,7 @@ class RegistryTransaction(Aggregate):
         details: dict[str, Any],
         blocks: list[Block],
         refusal: dict[str, Any] | None = None,
+        key: str | None = None,  # "in/SOURCE": an id another source used first (see base.py)
     ) -> None:
         self.registry = registry
         self.code = code

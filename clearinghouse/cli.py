@@ -212,9 +212,10 @@ def _transaction_ids(system: EmbeddedSystem, code: str) -> set[Any]:
     from clearinghouse.transactions import transaction_id, transaction_key
 
     ids = set()
+    keys = ["out", "in", "internal"] + [f"in/{source}" for source in system.registries]
     for registry in system.registries:
         ids.add(transaction_id(transaction_key(registry, code)))
-        ids |= {registry_transaction_id(registry, code, d) for d in ("out", "in", "internal")}
+        ids |= {registry_transaction_id(registry, code, k) for k in keys}
     return ids
 
 

@@ -91,6 +91,15 @@ def test_an_operator_follows_what_comes_into_its_registry(api: Api) -> None:
     assert seen.status_code == 200 and seen.json()["state"] == "completed"
     incoming = api.get("kr", "/registries/KR_ETS/transactions/x1", direction="in")
     assert incoming.json()["state"] == "completed"
+    # ids are unique per source registry: the source names which incoming x1
+    named = api.get("kr", "/registries/KR_ETS/transactions/x1", direction="in", source="CN_ETS")
+    assert named.json() == incoming.json()
+    assert (
+        api.get(
+            "kr", "/registries/KR_ETS/transactions/x1", direction="in", source="TOKYO"
+        ).status_code
+        == 404
+    )
     # ... a third registry's operator does not
     api.keys["tokyo"] = api.services.access.create_key("registry_operator", "Tokyo", "TOKYO")[1]
     assert api.get("tokyo", "/clearing/transactions/CN_ETS/x1").json()["code"] == "SVC-003"

@@ -208,7 +208,8 @@ def cancellation(
     response_model=TransactionView,
     summary="a transaction as the registry records it",
     description="`direction`: `out` (proposed by this registry: issuance, cross-border "
-    "transfer, surrender, …), `in` (a cross-border transfer received) or `internal`.",
+    "transfer, surrender, …), `in` (a cross-border transfer received; ids are unique per "
+    "source registry, so give `source` when two registries used the same id) or `internal`.",
 )
 def registry_transaction(
     registry: str,
@@ -216,10 +217,13 @@ def registry_transaction(
     svc: ServicesDep,
     caller: RegistryReader,
     direction: Direction = "out",
+    source: Annotated[
+        str | None, Query(max_length=32, description="for `in`: the source registry")
+    ] = None,
 ) -> TransactionView:
     within(caller, registry, "read the transactions")
     app = svc.system.registry(registry)
-    txn = app.transaction(transaction_id, direction)
+    txn = app.transaction(transaction_id, direction, source)
     if txn is None:
         raise not_found("transaction", f"{transaction_id} ({direction}) in {registry}")
     return TransactionView.of(app.receipt(txn), txn)
