@@ -191,14 +191,12 @@ class RegistryApplication(Participant):
         """A transaction by its id; an incoming one by its id and source registry
         (without ``source``: the first incoming transfer that used the id)."""
         uow = UnitOfWork(self)
-        txn = uow.get(RegistryTransaction, registry_transaction_id(self.code, code, direction))
+        txn = self._transaction(uow, code, direction)
         if direction != "in" or source is None or txn is None:
             return txn
         if txn.details.get("from_registry") == source:
             return txn
-        return uow.get(
-            RegistryTransaction, registry_transaction_id(self.code, code, f"in/{source}")
-        )
+        return self._transaction(uow, code, f"in/{source}")
 
     # -- commands -------------------------------------------------------------------
 
@@ -310,6 +308,13 @@ class RegistryApplication(Participant):
 
     # -- command plumbing ---------------------------------------------------------------
 
+    def _transaction(
+        self, uow: UnitOfWork, code: str, direction: str = "out"
+    ) -> RegistryTransaction | None:
+        """This registry's transaction ``code`` as loaded in ``uow`` (by default the
+        outgoing one a clearinghouse decision names), or None."""
+        return uow.get(RegistryTransaction, registry_transaction_id(self.code, code, direction))
+
     def _account(self, uow: UnitOfWork, account: str) -> Account:
         found = uow.get(Account, account_id(self.code, account))
         if found is None:
@@ -365,9 +370,7 @@ class RegistryApplication(Participant):
         request = cmd.model_dump(mode="json")
 
         def work(uow: UnitOfWork) -> RegistryTransaction:
-            existing = uow.get(
-                RegistryTransaction, registry_transaction_id(self.code, code, direction)
-            )
+            existing = self._transaction(uow, code, direction)
             if existing is not None:
                 if existing.details.get("request") != request:
                     raise Refused("TXN-001", transaction=code)
@@ -428,9 +431,7 @@ class RegistryApplication(Participant):
         if isinstance(message, CreditInstruction):
             self._credit_incoming(uow, message)
             return
-        txn = uow.get(
-            RegistryTransaction, registry_transaction_id(self.code, message.transaction_id, "out")
-        )
+        txn = self._transaction(uow, message.transaction_id)
         if txn is None:
             return
         if isinstance(message, TransactionAccepted) and txn.state == "proposed":
@@ -471,18 +472,13 @@ class RegistryApplication(Participant):
         by source and id). The first source to use an id keys it as ``in``, as stores
         always have; another source's transfer with the same id is keyed
         ``in/SOURCE``, so neither is mistaken for a redelivery of the other."""
-        first = uow.get(
-            RegistryTransaction, registry_transaction_id(self.code, msg.transaction_id, "in")
-        )
+        first = self._transaction(uow, msg.transaction_id, "in")
         if first is None:
             return "in"
         if first.details.get("from_registry") == msg.source_registry:
             return None
         key = f"in/{msg.source_registry}"
-        seen = uow.get(
-            RegistryTransaction, registry_transaction_id(self.code, msg.transaction_id, key)
-        )
-        return None if seen is not None else key
+        return None if self._transaction(uow, msg.transaction_id, key) is not None else key
 
     def _credit_incoming(self, uow: UnitOfWork, msg: CreditInstruction) -> None:
         key = self._incoming_key(uow, msg)

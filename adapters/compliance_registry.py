@@ -33,7 +33,7 @@ from adapters.compliance_commands import (
     RegisterEntity,
     VerifyEmissions,
 )
-from adapters.transactions import RegistryTransaction, registry_transaction_id
+from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
 from clearinghouse.commands import validate
 from clearinghouse.messages import Message, TransactionAccepted, TransactionRejected
@@ -462,10 +462,7 @@ class ComplianceRegistry(RegistryApplication):
 
     def apply(self, uow: UnitOfWork, message: Message) -> None:
         if isinstance(message, TransactionAccepted | TransactionRejected):
-            txn = uow.get(
-                RegistryTransaction,
-                registry_transaction_id(self.code, message.transaction_id, "out"),
-            )
+            txn = self._transaction(uow, message.transaction_id)
             if txn is not None and txn.state == "proposed" and "period" in txn.details:
                 entity = self._entity(uow, txn.details["entity"])
                 entity.settle_surrender(

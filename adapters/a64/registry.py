@@ -60,7 +60,7 @@ from adapters.base import (
     RegistryApplication,
     RegistryConfig,
 )
-from adapters.transactions import RegistryTransaction, registry_transaction_id
+from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
 from clearinghouse.commands import validate
 from clearinghouse.messages import (
@@ -472,10 +472,7 @@ class A64Registry(RegistryApplication):
 
     def apply(self, uow: UnitOfWork, message: Message) -> None:
         if isinstance(message, TransactionRejected | ReturnInstruction):
-            txn = uow.get(
-                RegistryTransaction,
-                registry_transaction_id(self.code, message.transaction_id, "out"),
-            )
+            txn = self._transaction(uow, message.transaction_id)
             code = txn.details.get("activity") if txn is not None else None
             if txn is not None and code is not None:
                 activity = self._activity(uow, code)

@@ -33,7 +33,7 @@ from adapters.korea.commands import ConvertOffsets, HoldAuction, ReviewMarket
 from adapters.korea.rules import KetsRules
 from adapters.korea.stabilisation import SOURCE as STABILISATION_SOURCE
 from adapters.korea.stabilisation import MarketMonth, evaluate, fired
-from adapters.transactions import RegistryTransaction, registry_transaction_id
+from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
 from clearinghouse.commands import validate
 from clearinghouse.messages import Message, TransactionRejected, blocks_of
@@ -297,8 +297,7 @@ class KoreaRegistry(ComplianceRegistry):
             for s in entries:
                 if s["accepted"] is False:
                     continue
-                key = registry_transaction_id(self.code, s["transaction"], "out")
-                txn = uow.get(RegistryTransaction, key)
+                txn = self._transaction(uow, s["transaction"])
                 if txn is not None:
                     found.extend((period_id, b) for b in txn.blocks)
         return found
@@ -307,10 +306,7 @@ class KoreaRegistry(ComplianceRegistry):
 
     def apply(self, uow: UnitOfWork, message: Message) -> None:
         if isinstance(message, TransactionRejected):
-            txn = uow.get(
-                RegistryTransaction,
-                registry_transaction_id(self.code, message.transaction_id, "out"),
-            )
+            txn = self._transaction(uow, message.transaction_id)
             auction = txn.details.get("auction") if txn is not None else None
             if txn is not None and txn.state == "proposed" and auction:
                 book = uow.get(AuctionBook, auction_book_id(self.code, auction["year"]))

@@ -28,7 +28,7 @@ from adapters.base import Receipt, RegistryConfig
 from adapters.compliance import CoveredEntity
 from adapters.compliance_commands import RegisterEntity
 from adapters.compliance_registry import ComplianceRegistry
-from adapters.transactions import RegistryTransaction, registry_transaction_id
+from adapters.transactions import RegistryTransaction
 from adapters.wci.commands import AuctionShare
 from adapters.wci.market import ALLOWANCES, SOURCE
 from adapters.wci.rules import WciRules, compliance_account
@@ -182,10 +182,7 @@ class WciRegistry(ComplianceRegistry):
 
     def apply(self, uow: UnitOfWork, message: Message) -> None:
         if isinstance(message, TransactionRejected):
-            txn = uow.get(
-                RegistryTransaction,
-                registry_transaction_id(self.code, message.transaction_id, "out"),
-            )
+            txn = self._transaction(uow, message.transaction_id)
             auction = txn.details.get("auction") if txn is not None else None
             if txn is not None and txn.state == "proposed" and txn.kind == "issuance" and auction:
                 book = uow.require(AuctionBook, auction_book_id(self.code), "auction book")
