@@ -151,10 +151,18 @@ _STATUS_KINDS = {
 
 
 class RegistryApplication(Participant):
-    """One jurisdiction's registry, with its own event log."""
+    """One jurisdiction's registry, with its own event log.
+
+    An adapter's registry names the rules class it reads (:attr:`rules_type`, and
+    ``rules: ThatClass`` for the type checker) and extends :meth:`_open` with what
+    it keeps from its first start (authority accounts, books)."""
 
     #: set by an adapter whose units are issued only by its native commands
     plain_issuance: PlainIssuance | None = None
+    #: the rules a config must carry to run this registry: checked at start, so a
+    #: config made for another adapter fails at once rather than at its first command
+    rules_type: type[NativeRules] = NativeRules
+    rules: NativeRules
 
     def __init__(
         self,
@@ -162,23 +170,35 @@ class RegistryApplication(Participant):
         store: StoreConfig | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
+        if not isinstance(config.rules, self.rules_type):
+            raise TypeError(
+                f"{config.code}: a {type(self).__name__} needs {self.rules_type.__name__}"
+            )
         self.config = config
+        self.rules = config.rules
         self.code = config.code
         self.name = registry_app_name(config.code)
         super().__init__(store, {"AGGREGATE_CACHE_MAXSIZE": "5000", **(env or {})})
-        self._open_system_accounts()
+        self.run(self._open)
 
     @property
     def account_kinds(self) -> tuple[str, ...]:
         return BASE_KINDS + self.config.rules.account_kinds
 
-    def _open_system_accounts(self) -> None:
-        def work(uow: UnitOfWork) -> None:
-            for account, kind in SYSTEM_ACCOUNTS.items():
-                if uow.get(Account, account_id(self.code, account)) is None:
-                    uow.add(Account(self.code, account, kind, self.config.name))
+    def _open(self, uow: UnitOfWork) -> None:
+        """Create what the registry keeps from its first start: the system accounts.
 
-        self.run(work)
+        Runs at every start, in one unit of work; what exists already is left as
+        it is. An adapter extends it (calling this first) with its own accounts and
+        aggregates."""
+        for account, kind in SYSTEM_ACCOUNTS.items():
+            self._open_account(uow, account, kind, self.config.name)
+
+    def _open_account(self, uow: UnitOfWork, account: str, kind: str, holder: str) -> Account:
+        """The account ``account``, opened (of ``kind``, for ``holder``) if it is not
+        open yet: opening is idempotent, an open account is left as it is."""
+        found = uow.get(Account, account_id(self.code, account))
+        return found or uow.add(Account(self.code, account, kind, holder))
 
     # -- queries --------------------------------------------------------------------
 
@@ -209,11 +229,7 @@ class RegistryApplication(Participant):
                 reason=f"{cmd.kind!r} is not one of {', '.join(self.account_kinds)}",
             )
 
-        def work(uow: UnitOfWork) -> None:
-            if uow.get(Account, account_id(self.code, cmd.account)) is None:
-                uow.add(Account(self.code, cmd.account, cmd.kind, cmd.holder))
-
-        self.run(work)
+        self.run(lambda uow: self._open_account(uow, cmd.account, cmd.kind, cmd.holder))
 
     def issue(self, data: Issue | dict[str, Any]) -> Receipt:
         cmd = validate(Issue, data)

@@ -15,8 +15,8 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from adapters.accounts import Account, account_id
-from adapters.base import BASE_KINDS, Operation, Receipt, RegistryApplication, RegistryConfig
+from adapters.accounts import Account
+from adapters.base import BASE_KINDS, Operation, Receipt, RegistryApplication
 from adapters.compliance import (
     ComplianceRules,
     CoveredEntity,
@@ -38,7 +38,6 @@ from clearinghouse.checks import Refused
 from clearinghouse.commands import validate
 from clearinghouse.messages import Message, TransactionAccepted, TransactionRejected
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 from projections.holdings import fold
 from projections.log import read
@@ -63,26 +62,16 @@ class Conservation:
 class ComplianceRegistry(RegistryApplication):
     """A registry with covered entities and compliance periods."""
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, ComplianceRules):
-            raise TypeError(f"{config.code}: a compliance registry needs ComplianceRules")
-        self.rules: ComplianceRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = ComplianceRules
+    rules: ComplianceRules
 
-        def work(uow: UnitOfWork) -> None:
-            if uow.get(Roster, entities_roster_id(self.code)) is None:
-                uow.add(Roster(self.code))
-            accounts = {"RECOVERY": "recovery", **self.rules.authority_accounts}
-            for account, kind in accounts.items():
-                if uow.get(Account, account_id(self.code, account)) is None:
-                    uow.add(Account(self.code, account, kind, self.config.name))
-
-        self.run(work)
+    def _open(self, uow: UnitOfWork) -> None:
+        super()._open(uow)
+        if uow.get(Roster, entities_roster_id(self.code)) is None:
+            uow.add(Roster(self.code))
+        accounts = {"RECOVERY": "recovery", **self.rules.authority_accounts}
+        for account, kind in accounts.items():
+            self._open_account(uow, account, kind, self.config.name)
 
     @property
     def account_kinds(self) -> tuple[str, ...]:
@@ -144,8 +133,7 @@ class ComplianceRegistry(RegistryApplication):
             found = uow.get(CoveredEntity, entity_id(self.code, cmd.entity))
             if found is not None:
                 return found
-            if uow.get(Account, account_id(self.code, cmd.entity)) is None:
-                uow.add(Account(self.code, cmd.entity, "holding", cmd.name))
+            self._open_account(uow, cmd.entity, "holding", cmd.name)
             uow.require(Roster, entities_roster_id(self.code), "roster").add(cmd.entity)
             return uow.add(
                 CoveredEntity(

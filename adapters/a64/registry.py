@@ -51,14 +51,12 @@ from adapters.a64.commands import (
 from adapters.a64.deductions import SOURCE as DEDUCTION_SOURCE
 from adapters.a64.deductions import Deductions, Split
 from adapters.a64.transition import CdmActivity, CdmTransition
-from adapters.accounts import Account, account_id
 from adapters.base import (
     NativeRules,
     Operation,
     PlainIssuance,
     Receipt,
     RegistryApplication,
-    RegistryConfig,
 )
 from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
@@ -69,7 +67,6 @@ from clearinghouse.messages import (
     TransactionRejected,
 )
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block, Holding
 
 SOURCE = "linkage-and-article6.md L13, L21; registries-and-reporting.md L52"
@@ -200,28 +197,14 @@ class A64Registry(RegistryApplication):
         SOURCE,
     )
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, A64Rules):
-            raise TypeError(f"{config.code}: the mechanism registry needs A64Rules")
-        self.rules: A64Rules = config.rules
-        super().__init__(config, store, env)
+    rules_type = A64Rules
+    rules: A64Rules
 
-        def work(uow: UnitOfWork) -> None:
-            accounts = {
-                PENDING: "pending",
-                ADAPTATION_FUND: "holding",
-                OMGE_ACCOUNT: "cancellation",
-            }
-            for name, kind in accounts.items():
-                if uow.get(Account, account_id(self.code, name)) is None:
-                    uow.add(Account(self.code, name, kind, "Article 6.4 mechanism"))
-
-        self.run(work)
+    def _open(self, uow: UnitOfWork) -> None:
+        super()._open(uow)
+        accounts = {PENDING: "pending", ADAPTATION_FUND: "holding", OMGE_ACCOUNT: "cancellation"}
+        for name, kind in accounts.items():
+            self._open_account(uow, name, kind, "Article 6.4 mechanism")
 
     # -- queries ------------------------------------------------------------------------
 
@@ -250,8 +233,7 @@ class A64Registry(RegistryApplication):
             if found is not None:
                 return found
             for p in cmd.participants:
-                if uow.get(Account, account_id(self.code, p)) is None:
-                    uow.add(Account(self.code, p, "holding", p))
+                self._open_account(uow, p, "holding", p)
             return uow.add(
                 Activity(
                     registry=self.code,

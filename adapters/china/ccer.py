@@ -40,7 +40,6 @@ from clearinghouse.checks import Refused
 from clearinghouse.commands import Command, validate
 from clearinghouse.messages import AccountId, Identifier, TransactionId
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 #: new registrations and recordings were suspended on this day (L360–362, L382, L396)
@@ -169,16 +168,8 @@ class CCERRegistry(RegistryApplication):
         "china-ets.md, L392–394, L617–632",
     )
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, CCERRules):
-            raise TypeError(f"{config.code}: a CCER registry needs CCERRules")
-        self.rules: CCERRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = CCERRules
+    rules: CCERRules
 
     def project(self, project: str) -> Project | None:
         return UnitOfWork(self).get(Project, project_id(self.code, project))

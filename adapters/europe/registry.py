@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.accounts import Account, account_id
-from adapters.base import Operation, OperationKind, Receipt, RegistryConfig
+from adapters.base import Operation, OperationKind, Receipt
 from adapters.compliance import CoveredEntity, Period
 from adapters.compliance_commands import RegisterEntity
 from adapters.compliance_registry import ComplianceRegistry
@@ -53,7 +53,6 @@ from adapters.transactions import RegistryTransaction
 from clearinghouse.checks import Refused
 from clearinghouse.commands import CrossBorderTransfer, InternalTransfer, validate
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 
@@ -67,22 +66,13 @@ class ScheduledReceipt(Receipt):
 class EuropeanRegistry(ComplianceRegistry):
     """The EU ETS's or the Swiss ETS's registry (factories in :mod:`adapters.europe`)."""
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, EuropeanRules):
-            raise TypeError(f"{config.code}: a European registry needs EuropeanRules")
-        self.europe: EuropeanRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = EuropeanRules
+    rules: EuropeanRules
 
-        def work(uow: UnitOfWork) -> None:
-            if uow.get(DeferredBook, deferred_book_id(self.code)) is None:
-                uow.add(DeferredBook(self.code))
-
-        self.run(work)
+    def _open(self, uow: UnitOfWork) -> None:
+        super()._open(uow)
+        if uow.get(DeferredBook, deferred_book_id(self.code)) is None:
+            uow.add(DeferredBook(self.code))
 
     # -- queries ------------------------------------------------------------------------
 
@@ -117,10 +107,8 @@ class EuropeanRegistry(ComplianceRegistry):
         """Register an installation or aircraft operator with its ``state``; refused
         (CMP-503) if the state does not take part on the registration date."""
         cmd = validate(RegisterEntity, data)
-        self.europe.check_coverage(
-            cmd.sector, cmd.emissions, {"name": cmd.entity, **cmd.attributes}
-        )
-        self.europe.check_participation(cmd.entity, cmd.attributes["state"], cmd.business_date)
+        self.rules.check_coverage(cmd.sector, cmd.emissions, {"name": cmd.entity, **cmd.attributes})
+        self.rules.check_participation(cmd.entity, cmd.attributes["state"], cmd.business_date)
         return super().register_entity(cmd)
 
     # -- the trusted account list --------------------------------------------------------
@@ -170,7 +158,7 @@ class EuropeanRegistry(ComplianceRegistry):
     def transfer(self, data: InternalTransfer | dict[str, Any]) -> Receipt:
         """An internal transfer; delayed 26 hours (EU) to an account not trusted."""
         cmd = validate(TimedTransfer, _plain(data))
-        delay = self.europe.untrusted_delay
+        delay = self.rules.untrusted_delay
         if delay is None or self._trusts(
             UnitOfWork(self), cmd.account, None, cmd.to_account, cmd.business_date
         ):
@@ -182,8 +170,8 @@ class EuropeanRegistry(ComplianceRegistry):
         """A transfer to another registry: across the link, held until the next
         settlement date; to an account not trusted (EU), held 26 hours first."""
         cmd = validate(TimedCrossBorderTransfer, _plain(data))
-        cross_link = cmd.to_registry in self.europe.settlement_partners
-        delay = self.europe.untrusted_delay
+        cross_link = cmd.to_registry in self.rules.settlement_partners
+        delay = self.rules.untrusted_delay
         trusted = delay is None or self._trusts(
             UnitOfWork(self), cmd.account, cmd.to_registry, cmd.to_account, cmd.business_date
         )
@@ -197,8 +185,8 @@ class EuropeanRegistry(ComplianceRegistry):
                 f"account list: {_hours(delay)}"
             )
         if cross_link:
-            reasons.append(f"across the {self.europe.link_name} link: the next settlement date")
-        calendar = self.europe.calendar if cross_link else None
+            reasons.append(f"across the {self.rules.link_name} link: the next settlement date")
+        calendar = self.rules.calendar if cross_link else None
         return self._schedule(
             cmd, "out", cmd.to_registry, None if trusted else delay, calendar, reasons
         )
@@ -228,7 +216,7 @@ class EuropeanRegistry(ComplianceRegistry):
                 raise Refused(
                     "CMP-501",
                     registry=self.code,
-                    link=self.europe.link_name,
+                    link=self.rules.link_name,
                     date=cmd.business_date,
                     reason=f"the registry link is live from {calendar.live_from}",
                     source=calendar.source,
@@ -239,7 +227,7 @@ class EuropeanRegistry(ComplianceRegistry):
                 raise Refused(
                     "CMP-501",
                     registry=self.code,
-                    link=self.europe.link_name,
+                    link=self.rules.link_name,
                     date=cmd.business_date,
                     reason=str(none),
                     source=calendar.source,
@@ -456,7 +444,7 @@ class EuropeanRegistry(ComplianceRegistry):
     def _check_surrender(
         self, uow: UnitOfWork, entity: CoveredEntity, period: Period, blocks: list[Block]
     ) -> None:
-        self.europe.check_aviation(entity, blocks)
+        self.rules.check_aviation(entity, blocks)
 
 
 def _plain(data: Any) -> Any:

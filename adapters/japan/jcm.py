@@ -49,7 +49,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
-from adapters.accounts import Account, account_id
 from adapters.base import (
     NativeRules,
     Operation,
@@ -69,7 +68,6 @@ from clearinghouse.commands import (
 )
 from clearinghouse.messages import AccountId, Identifier, TransactionId
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 SOURCE = "northeast-asia.md, Joint Crediting Mechanism; E:994–996, E:1000–1003"
@@ -180,22 +178,14 @@ class JcmRegistry(RegistryApplication):
         SOURCE,
     )
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, JcmRules):
-            raise TypeError(f"{config.code}: a JCM registry needs JcmRules")
-        self.rules: JcmRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = JcmRules
+    rules: JcmRules
 
-        def constitute(uow: UnitOfWork) -> None:
-            if uow.get(JointCommittee, committee_id(self.code)) is None:
-                uow.add(JointCommittee(self.code, self.rules.partner))
-
-        self.run(constitute)
+    def _open(self, uow: UnitOfWork) -> None:
+        """Constitute the Joint Committee."""
+        super()._open(uow)
+        if uow.get(JointCommittee, committee_id(self.code)) is None:
+            uow.add(JointCommittee(self.code, self.rules.partner))
 
     # -- queries --------------------------------------------------------------------------
 
@@ -245,8 +235,7 @@ class JcmRegistry(RegistryApplication):
                     reason=f"methodology {cmd.methodology} is not approved by the Joint Committee",
                     source=SOURCE,
                 )
-            if uow.get(Account, account_id(self.code, cmd.participant)) is None:
-                uow.add(Account(self.code, cmd.participant, "holding", cmd.name))
+            self._open_account(uow, cmd.participant, "holding", cmd.name)
             return uow.add(
                 CreditingProject(
                     registry=self.code,

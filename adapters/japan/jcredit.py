@@ -28,7 +28,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from adapters.accounts import Account, account_id
 from adapters.base import (
     NativeRules,
     Operation,
@@ -44,7 +43,6 @@ from clearinghouse.checks import Refused
 from clearinghouse.commands import Cancel, Command, validate
 from clearinghouse.messages import AccountId, Identifier, TransactionId
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 from projections.holdings import fold
 from projections.log import read
@@ -110,16 +108,7 @@ class JCreditRegistry(RegistryApplication):
         "J-Credits are issued only by certifying a registered project",
         SOURCE,
     )
-
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, JCreditRules):
-            raise TypeError(f"{config.code}: a J-Credit registry needs JCreditRules")
-        super().__init__(config, store, env)
+    rules_type = JCreditRules
 
     def project(self, project: str) -> CreditingProject | None:
         return UnitOfWork(self).get(CreditingProject, project_id(self.code, project))
@@ -132,8 +121,7 @@ class JCreditRegistry(RegistryApplication):
             found = uow.get(CreditingProject, project_id(self.code, cmd.project))
             if found is not None:
                 return found
-            if uow.get(Account, account_id(self.code, cmd.participant)) is None:
-                uow.add(Account(self.code, cmd.participant, "holding", cmd.name))
+            self._open_account(uow, cmd.participant, "holding", cmd.name)
             return uow.add(
                 CreditingProject(
                     registry=self.code,

@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import Field
 
-from adapters.accounts import Account, account_id
-from adapters.base import PlainIssuance, Receipt, RegistryConfig
+from adapters.base import PlainIssuance, Receipt
 from adapters.compliance import CoveredEntity, entity_id
 from adapters.compliance_commands import Allocate, VerifyEmissions
 from adapters.compliance_registry import ComplianceRegistry
@@ -32,7 +31,6 @@ from clearinghouse.checks import Refused
 from clearinghouse.commands import Command, validate
 from clearinghouse.messages import AccountId, TransactionId
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 FiscalYear = Field(ge=2002, le=2100)
@@ -84,16 +82,13 @@ class MetropolitanRegistry(ComplianceRegistry):
         SOURCE,
     )
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, MetropolitanRules):
-            raise TypeError(f"{config.code}: a metropolitan registry needs MetropolitanRules")
-        self.metro: MetropolitanRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = MetropolitanRules
+    rules: MetropolitanRules
+
+    @property
+    def metro(self) -> MetropolitanRules:
+        """The scheme's rules (:attr:`rules`)."""
+        return self.rules
 
     # -- queries ------------------------------------------------------------------------
 
@@ -194,9 +189,7 @@ class MetropolitanRegistry(ComplianceRegistry):
                 )
             if cmd.fiscal_year in facility.credited:
                 raise refuse(f"{cmd.facility} was already credited for FY{cmd.fiscal_year}")
-            account = uow.get(Account, account_id(self.code, cmd.facility))
-            if account is None:
-                account = uow.add(Account(self.code, cmd.facility, "holding", cmd.name))
+            account = self._open_account(uow, cmd.facility, "holding", cmd.name)
             unit_type = rules.small_facility_credit
             block = self._register(uow, unit_type).allocate(
                 cmd.transaction_id, cmd.fiscal_year, cmd.reductions

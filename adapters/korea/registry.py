@@ -119,6 +119,7 @@ class StabilisationReview(Aggregate):
 class KoreaRegistry(ComplianceRegistry):
     """The K-ETS registry (factory: :func:`adapters.korea.k_ets`)."""
 
+    rules_type = KetsRules
     rules: KetsRules
 
     # -- queries ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import Operation, Receipt, RegistryConfig
+from adapters.base import Operation, Receipt
 from adapters.compliance import CoveredEntity, Roster, entities_roster_id, entity_id
 from adapters.compliance_commands import ClosePeriod
 from adapters.compliance_registry import ComplianceRegistry
@@ -39,7 +39,6 @@ from adapters.pilots.stabilisation import (
 from clearinghouse.checks import Refused
 from clearinghouse.commands import InternalTransfer, validate
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 #: the authority account holding price-stabilisation allowances (E:495–497)
@@ -49,22 +48,13 @@ RESERVE = "RESERVE"
 class PilotRegistry(ComplianceRegistry):
     """A Chinese pilot's registry."""
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, PilotRules):
-            raise TypeError(f"{config.code}: a pilot registry needs PilotRules")
-        self.pilot_rules: PilotRules = config.rules
-        super().__init__(config, store, env)
+    rules_type = PilotRules
+    rules: PilotRules
 
-        def work(uow: UnitOfWork) -> None:
-            if uow.get(PilotMarket, market_id(self.code)) is None:
-                uow.add(PilotMarket(self.code))
-
-        self.run(work)
+    def _open(self, uow: UnitOfWork) -> None:
+        super()._open(uow)
+        if uow.get(PilotMarket, market_id(self.code)) is None:
+            uow.add(PilotMarket(self.code))
 
     def market(self) -> PilotMarket:
         return UnitOfWork(self).require(PilotMarket, market_id(self.code), "market")
@@ -110,7 +100,7 @@ class PilotRegistry(ComplianceRegistry):
         trading = op.kind == "transfer" and op.purpose != "buy_back"
         if trading:
             seller = uow.get(CoveredEntity, entity_id(self.code, op.account))
-            self.pilot_rules.check_trade(op, self._previous_price(uow, op), seller)
+            self.rules.check_trade(op, self._previous_price(uow, op), seller)
         super()._native(uow, op)
         # the authority's buy-backs are not market prices: they are on the market's
         # record as buy-backs, not as trades
@@ -133,7 +123,7 @@ class PilotRegistry(ComplianceRegistry):
         """Which of the pilot's price triggers fired up to ``as_of``: recorded on
         the market (event MarketEvaluated) and returned; idempotent by evaluation."""
         cmd = validate(EvaluateMarket, data)
-        rule = self.pilot_rules.parameters(cmd.as_of.year).stabilisation
+        rule = self.rules.parameters(cmd.as_of.year).stabilisation
 
         def work(uow: UnitOfWork) -> list[dict[str, Any]]:
             market = self._market(uow)
@@ -165,7 +155,7 @@ class PilotRegistry(ComplianceRegistry):
         return [block], {"account": account, "authorization_id": None}
 
     def _cap(self, year: int) -> int:
-        cap = self.pilot_rules.pilot.caps.get(year)
+        cap = self.rules.pilot.caps.get(year)
         if cap is None:
             raise Refused(
                 "CMP-006",
@@ -182,7 +172,7 @@ class PilotRegistry(ComplianceRegistry):
         refused below the floor price (MKT-001, E:1549–1551) or beyond the auctioned
         share of the year's cap (CMP-009); the units are issued to the buyer."""
         cmd = validate(Auction, data)
-        p = self.pilot_rules.parameters(cmd.year)
+        p = self.rules.parameters(cmd.year)
         floor_price = p.stabilisation.auction_floor
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
@@ -191,7 +181,7 @@ class PilotRegistry(ComplianceRegistry):
                     "CMP-009",
                     registry=self.code,
                     operation="auction",
-                    reason=f"{self.pilot_rules.pilot.name} allocates free only",
+                    reason=f"{self.rules.pilot.name} allocates free only",
                     source=p.allocation_source,
                 )
             if floor_price is not None and cmd.price < floor_price:
@@ -228,7 +218,7 @@ class PilotRegistry(ComplianceRegistry):
         """Issue the government reserve for ``year`` into RESERVE: the reserve share
         of the cap, rounded down (Hubei: 8%, E:1562–1566); once a year (CMP-009)."""
         cmd = validate(EstablishReserve, data)
-        s = self.pilot_rules.parameters(cmd.year).stabilisation
+        s = self.rules.parameters(cmd.year).stabilisation
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             market = self._market(uow)
@@ -258,7 +248,7 @@ class PilotRegistry(ComplianceRegistry):
         share of the year's total allocation (Shenzhen: 10%, E:1583–1585); beyond
         it, refused with CMP-009."""
         cmd = validate(BuyBack, data)
-        s = self.pilot_rules.parameters(cmd.year).stabilisation
+        s = self.rules.parameters(cmd.year).stabilisation
 
         def decide(uow: UnitOfWork) -> tuple[list[Block], dict[str, Any]]:
             if s.buy_back_share is None:
@@ -316,7 +306,7 @@ class PilotRegistry(ComplianceRegistry):
         cmd = validate(ClosePeriod, data)
         if cmd.reference_price is None:
             period = self.rules.period(cmd.period)
-            rule = self.pilot_rules.parameters(period.first).penalty
+            rule = self.rules.parameters(period.first).penalty
             if rule.kind in ("tiered_price", "price_multiple") and rule.price_window_months:
                 price = average_price(
                     self.market().priced(), period.surrender_by, rule.price_window_months

@@ -23,8 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from adapters.accounts import Account, account_id
-from adapters.base import Receipt, RegistryConfig
+from adapters.base import Receipt
 from adapters.compliance import CoveredEntity
 from adapters.compliance_commands import RegisterEntity
 from adapters.compliance_registry import ComplianceRegistry
@@ -36,7 +35,6 @@ from clearinghouse.checks import Refused
 from clearinghouse.commands import Issue, validate
 from clearinghouse.messages import Message, TransactionRejected
 from clearinghouse.participant import UnitOfWork
-from clearinghouse.store import StoreConfig
 from clearinghouse.units import Block
 
 AUCTION_ACCOUNT = "AUCTION"
@@ -70,23 +68,13 @@ class AuctionBook(Aggregate):
 class WciRegistry(ComplianceRegistry):
     """California's, Québec's or Ontario's registry (factories in :mod:`adapters.wci`)."""
 
+    rules_type = WciRules
     rules: WciRules
 
-    def __init__(
-        self,
-        config: RegistryConfig,
-        store: StoreConfig | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        if not isinstance(config.rules, WciRules):
-            raise TypeError(f"{config.code}: a WCI registry needs WciRules")
-        super().__init__(config, store, env)
-
-        def work(uow: UnitOfWork) -> None:
-            if uow.get(AuctionBook, auction_book_id(self.code)) is None:
-                uow.add(AuctionBook(self.code))
-
-        self.run(work)
+    def _open(self, uow: UnitOfWork) -> None:
+        super()._open(uow)
+        if uow.get(AuctionBook, auction_book_id(self.code)) is None:
+            uow.add(AuctionBook(self.code))
 
     @property
     def allowance(self) -> str:
@@ -118,12 +106,8 @@ class WciRegistry(ComplianceRegistry):
         """Register a covered entity: its holding account and its compliance account."""
         entity = super().register_entity(data)
 
-        def work(uow: UnitOfWork) -> None:
-            name = compliance_account(entity.entity)
-            if uow.get(Account, account_id(self.code, name)) is None:
-                uow.add(Account(self.code, name, "compliance", entity.name))
-
-        self.run(work)
+        name = compliance_account(entity.entity)
+        self.run(lambda uow: self._open_account(uow, name, "compliance", entity.name))
         return entity
 
     def issue(self, data: Issue | dict[str, Any]) -> Receipt:
