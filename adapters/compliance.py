@@ -362,14 +362,8 @@ class ComplianceRules(NativeRules):
         self, entity: CoveredEntity, period: Period, blocks: list[Block], on: date
     ) -> None:
         """Refuse (CMP-008) allowances of a later period. Default: no borrowing."""
-        raise Refused(
-            "CMP-008",
-            blocks=", ".join(map(str, blocks)),
-            period=period.id,
-            registry=self.jurisdiction,
-            entity=entity.entity,
-            reason="borrowing is not allowed",
-            source="docs/jurisdictions.md",
+        raise self.borrowing_refused(
+            entity, period, blocks, "borrowing is not allowed", "docs/jurisdictions.md"
         )
 
     def surrender_account(self, entity: CoveredEntity) -> str:
@@ -389,3 +383,44 @@ class ComplianceRules(NativeRules):
     def carry_over_limit(self, entity: CoveredEntity, facts: PeriodFacts) -> int | None:
         """How many allowances of this period may be used later (None: unlimited)."""
         return None
+
+    # -- refusals, each jurisdiction's reason and source in the framework's words ----------
+
+    def facts_missing(self, entity: CoveredEntity, action: str, reason: str) -> Refused:
+        """CMP-006: a rule cannot ``action`` for ``entity`` without a fact not recorded."""
+        return Refused(
+            "CMP-006",
+            registry=self.jurisdiction,
+            action=action,
+            entity=entity.entity,
+            reason=reason,
+        )
+
+    def banking_refused(
+        self, period: Period, blocks: list[Block], reason: str, source: str
+    ) -> Refused:
+        """CMP-007: ``blocks`` of an earlier period may not be used for ``period``
+        (what :meth:`check_banking` raises)."""
+        return Refused(
+            "CMP-007",
+            blocks=", ".join(map(str, blocks)),
+            period=period.id,
+            registry=self.jurisdiction,
+            reason=reason,
+            source=source,
+        )
+
+    def borrowing_refused(
+        self, entity: CoveredEntity, period: Period, blocks: list[Block], reason: str, source: str
+    ) -> Refused:
+        """CMP-008: ``entity`` may not surrender ``blocks`` of a later period for
+        ``period`` (what :meth:`check_borrowing` raises)."""
+        return Refused(
+            "CMP-008",
+            blocks=", ".join(map(str, blocks)),
+            period=period.id,
+            registry=self.jurisdiction,
+            entity=entity.entity,
+            reason=reason,
+            source=source,
+        )

@@ -214,12 +214,10 @@ class ChinaNationalRules(ComplianceRules):
             )
         output = entity.activity.get(year, {}).get("output_t")
         if output is None:
-            raise Refused(
-                "CMP-006",
-                registry=self.jurisdiction,
-                action=f"compute the {year} {entity.sector} allocation",
-                entity=entity.entity,
-                reason="the verified output (activity output_t, t of product) is not recorded",
+            raise self.facts_missing(
+                entity,
+                f"compute the {year} {entity.sector} allocation",
+                "the verified output (activity output_t, t of product) is not recorded",
             )
         total = floor(Fraction(Decimal(str(output))) * Fraction(benchmark))
         return Allocation(
@@ -237,12 +235,8 @@ class ChinaNationalRules(ComplianceRules):
         try:
             units = alloc.units_of(entity.activity.get(year, {}), entity.attributes, verified)
         except ValueError as error:
-            raise Refused(
-                "CMP-006",
-                registry=self.jurisdiction,
-                action=f"compute the {year} final allocation",
-                entity=entity.entity,
-                reason=str(error),
+            raise self.facts_missing(
+                entity, f"compute the {year} final allocation", str(error)
             ) from error
         lines = []
         for unit in units:
@@ -341,14 +335,12 @@ class ChinaNationalRules(ComplianceRules):
             return
         used = entity.surrendered("banked", period.id) + sum(b.count for b in blocks)
         if used > limit:
-            raise Refused(
-                "CMP-007",
-                blocks=", ".join(map(str, blocks)),
-                period=period.id,
-                registry=self.jurisdiction,
-                reason=f"{used} t carried over from {previous.period.id} would exceed the "
+            raise self.banking_refused(
+                period,
+                blocks,
+                f"{used} t carried over from {previous.period.id} would exceed the "
                 f"limit of {limit} t (10,000 t + 1.5 × net sales)",
-                source="china-ets.md, L453, L466",
+                "china-ets.md, L453, L466",
             )
 
     def check_borrowing(
@@ -359,15 +351,7 @@ class ChinaNationalRules(ComplianceRules):
         cycle = self.cycle(period.id)
 
         def refuse(reason: str) -> None:
-            raise Refused(
-                "CMP-008",
-                blocks=", ".join(map(str, blocks)),
-                period=period.id,
-                registry=self.jurisdiction,
-                entity=entity.entity,
-                reason=reason,
-                source="china-ets.md, L166, L451",
-            )
+            raise self.borrowing_refused(entity, period, blocks, reason, "china-ets.md, L166, L451")
 
         rule = cycle.borrowing
         if rule is None:
@@ -408,12 +392,8 @@ class ChinaNationalRules(ComplianceRules):
         try:
             amount = penalties.fine(policy, facts.shortfall, point, facts.reference_price)
         except ValueError as error:
-            raise Refused(
-                "CMP-006",
-                registry=self.jurisdiction,
-                action=f"assess the {facts.period.id} penalty",
-                entity=entity.entity,
-                reason=f"{error} ({policy.source})",
+            raise self.facts_missing(
+                entity, f"assess the {facts.period.id} penalty", f"{error} ({policy.source})"
             ) from error
         if facts.shortfall == 0:
             basis = "no shortfall"

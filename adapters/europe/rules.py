@@ -233,14 +233,12 @@ class EuropeanRules(ComplianceRules):
         phase = self.phase_of(period.first)
         outside = [b for b in blocks if phase is None or self.phase_of(b.vintage) != phase]
         if outside:
-            raise Refused(
-                "CMP-008",
-                blocks=", ".join(map(str, outside)),
-                period=period.id,
-                registry=self.jurisdiction,
-                entity=entity.entity,
-                reason="allowances of a later trading phase cannot be used for this year [GK]",
-                source="[GK] Directive 2003/87/EC Art. 13",
+            raise self.borrowing_refused(
+                entity,
+                period,
+                outside,
+                "allowances of a later trading phase cannot be used for this year [GK]",
+                "[GK] Directive 2003/87/EC Art. 13",
             )
 
     def check_aviation(self, entity: CoveredEntity, blocks: list[Block]) -> None:

@@ -293,14 +293,12 @@ class MetropolitanRules(ComplianceRules):
             or order.index(period.id) - order.index(p.id) > self.banking_periods
         ]
         if stale:
-            raise Refused(
-                "CMP-007",
-                blocks=", ".join(map(str, stale)),
-                period=period.id,
-                registry=self.jurisdiction,
-                reason=f"credits may be used at most {self.banking_periods} period(s) after "
+            raise self.banking_refused(
+                period,
+                stale,
+                f"credits may be used at most {self.banking_periods} period(s) after "
                 "the fiscal year they were earned in [GK]",
-                source=SOURCE,
+                SOURCE,
             )
 
     # -- after the adjustment period ---------------------------------------------------

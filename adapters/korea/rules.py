@@ -92,12 +92,10 @@ class KetsRules(ComplianceRules):
         E:2106), registered as ``attributes["base_emissions"]``."""
         base = entity.attributes.get("base_emissions")
         if not isinstance(base, int) or base < 0:
-            raise Refused(
-                "CMP-006",
-                registry=self.jurisdiction,
-                action=f"allocate for {year}",
-                entity=entity.entity,
-                reason="its base-period emissions (attribute base_emissions) are not registered",
+            raise self.facts_missing(
+                entity,
+                f"allocate for {year}",
+                "its base-period emissions (attribute base_emissions) are not registered",
             )
         return base
 
@@ -196,19 +194,15 @@ class KetsRules(ComplianceRules):
             if origin is None or base is None:
                 continue  # banking from this year is unlimited
             these = [b for b in banked if b.vintage == vintage]
-            refuse = {
-                "blocks": ", ".join(map(str, these)),
-                "period": period.id,
-                "registry": self.jurisdiction,
-                "source": "[GK] E:2144 (carry-over restricted; no figure given)",
-            }
+            source = "[GK] E:2144 (carry-over restricted; no figure given)"
             result = entity.results.get(origin.id)
             if result is None:
-                raise Refused(
-                    "CMP-007",
-                    **refuse,
-                    reason=f"{vintage} allowances are carried over only once {origin.id} "
+                raise self.banking_refused(
+                    period,
+                    these,
+                    f"{vintage} allowances are carried over only once {origin.id} "
                     "is closed and its carry-over limit set",
+                    source,
                 )
             limit = result["carry_over_limit"]
             if limit is None:
@@ -220,11 +214,12 @@ class KetsRules(ComplianceRules):
             )
             total = used + sum(b.count for b in these)
             if total > limit:
-                raise Refused(
-                    "CMP-007",
-                    **refuse,
-                    reason=f"{total} t of {vintage} allowances used after {origin.id} is above "
+                raise self.banking_refused(
+                    period,
+                    these,
+                    f"{total} t of {vintage} allowances used after {origin.id} is above "
                     f"its carry-over limit of {limit} t (net sales + {base} t)",
+                    source,
                 )
 
     def check_borrowing(
@@ -234,29 +229,22 @@ class KetsRules(ComplianceRules):
         share of the obligation (E:2112: borrowing allowed; no figure given)."""
         phase = self.phase(period.first)
         other = [b for b in blocks if b.vintage not in phase.years]
-        refuse = {
-            "blocks": ", ".join(map(str, blocks)),
-            "period": period.id,
-            "registry": self.jurisdiction,
-            "entity": entity.entity,
-            "source": "[GK] " + "E:2112, E:2144–2145",
-        }
-        if other:
-            raise Refused(
-                "CMP-008",
-                **refuse,
-                reason=f"borrowing is only from a later year of phase {phase.id}",
+
+        def refused(reason: str) -> Refused:
+            return self.borrowing_refused(
+                entity, period, blocks, reason, "[GK] E:2112, E:2144–2145"
             )
+
+        if other:
+            raise refused(f"borrowing is only from a later year of phase {phase.id}")
         if phase.borrowing_share is None:
-            raise Refused("CMP-008", **refuse, reason=f"phase {phase.id} allows no borrowing")
+            raise refused(f"phase {phase.id} allows no borrowing")
         limit = floor(self.obligation(entity, period) * phase.borrowing_share)
         total = entity.surrendered("borrowed", period.id) + sum(b.count for b in blocks)
         if total > limit:
-            raise Refused(
-                "CMP-008",
-                **refuse,
-                reason=f"{total} t borrowed would exceed {limit} t, "
-                f"{float(phase.borrowing_share * 100):g}% of the obligation",
+            raise refused(
+                f"{total} t borrowed would exceed {limit} t, "
+                f"{float(phase.borrowing_share * 100):g}% of the obligation"
             )
 
     # -- after the deadline -----------------------------------------------------------------

@@ -119,13 +119,7 @@ class PilotRules(ComplianceRules):
 
     def _fact(self, entity: CoveredEntity, key: str, where: dict[str, Any], what: str) -> Fraction:
         if key not in where:
-            raise Refused(
-                "CMP-006",
-                registry=self.jurisdiction,
-                action="compute the allocation",
-                entity=entity.entity,
-                reason=f"{what} is not recorded",
-            )
+            raise self.facts_missing(entity, "compute the allocation", f"{what} is not recorded")
         return Fraction(str(where[key]))
 
     def allocation(self, entity: CoveredEntity, year: int, stage: str) -> Allocation:
@@ -204,28 +198,14 @@ class PilotRules(ComplianceRules):
             if never == 0:
                 return
             reason = f"{never} t of them were never traded, and only traded units may be banked"
-        raise Refused(
-            "CMP-007",
-            blocks=", ".join(map(str, blocks)),
-            period=period.id,
-            registry=self.jurisdiction,
-            reason=reason,
-            source=p.banking_source,
-        )
+        raise self.banking_refused(period, blocks, reason, p.banking_source)
 
     def check_borrowing(
         self, entity: CoveredEntity, period: Period, blocks: list[Block], on: date
     ) -> None:
         """No pilot allows borrowing (E:1601–1679): refused with CMP-008."""
-        raise Refused(
-            "CMP-008",
-            blocks=", ".join(map(str, blocks)),
-            period=period.id,
-            registry=self.jurisdiction,
-            entity=entity.entity,
-            reason="borrowing is not allowed",
-            source=self.parameters(period.first).banking_source,
-        )
+        source = self.parameters(period.first).banking_source
+        raise self.borrowing_refused(entity, period, blocks, "borrowing is not allowed", source)
 
     # -- after the deadline ------------------------------------------------------------
 

@@ -303,12 +303,10 @@ class WciRules(ComplianceRules):
         self, entity: CoveredEntity, period: Period, blocks: list[Block], on: date
     ) -> None:
         """Allowances of a later vintage cannot be surrendered for an earlier period [GK]."""
-        raise Refused(
-            "CMP-008",
-            blocks=", ".join(map(str, blocks)),
-            period=period.id,
-            registry=self.jurisdiction,
-            entity=entity.entity,
-            reason="future-vintage allowances cannot be surrendered for an earlier period [GK]",
-            source="[GK] Cal. Code Regs. tit. 17 §95856",
+        raise self.borrowing_refused(
+            entity,
+            period,
+            blocks,
+            "future-vintage allowances cannot be surrendered for an earlier period [GK]",
+            "[GK] Cal. Code Regs. tit. 17 §95856",
         )
