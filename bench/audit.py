@@ -20,7 +20,6 @@ least 0.5) and replay ÷ scan with decoding.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.projections import EVENTS_PER_CYCLE, Generator, note, scan
+from bench.projections import generate_and_scan, note, parse_args, rate_lines
 from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.audit import verify
 from clearinghouse.audit.logs import Logs
@@ -48,21 +47,8 @@ def measure(events: int, quiet: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as where:
         store = StoreConfig(kind="sqlite", path=Path(where))
         app = ClearinghouseApplication(store)
-        generator = Generator(app)
-        cycles = max(1, (events - generator.written) // EVENTS_PER_CYCLE + 1)
-        note(f"generating {cycles:,} cycles ({cycles * EVENTS_PER_CYCLE:,} events)...", quiet)
-
-        def generate() -> None:
-            for _ in range(cycles):
-                generator.run_cycle()
-
-        _, generated = _timed(generate)
-        generator.flush()
-        total = app.recorder.max_notification_id() or 0
-        note(f"{total:,} events in {generated:.0f}s; raw scan...", quiet)
-        (raw_count, raw_s) = scan(app, decode=False)
-        note("scan with decoding...", quiet)
-        (dec_count, dec_s) = scan(app, decode=True)
+        log = generate_and_scan(app, events, quiet)
+        total = log.events
         app.close()
         with Logs.of(store) as logs:
             note("checkpoint...", quiet)
@@ -82,21 +68,18 @@ def measure(events: int, quiet: bool) -> dict[str, Any]:
             log_bytes = sum(p.stat().st_size for p in Path(where).glob("clearinghouse.sqlite*"))
     return {
         "events": total,
-        "generate_s": round(generated, 1),
-        "raw_scan_s": round(raw_s, 2),
-        "raw_scan_events_per_s": round(raw_count / raw_s),
-        "scan_decode_s": round(dec_s, 2),
-        "scan_decode_events_per_s": round(dec_count / dec_s),
+        "generate_s": round(log.generate_s, 1),
+        **log.rates(),
         "checkpoint_s": round(checkpoint_s, 2),
         "checkpoint_events_per_s": round(total / checkpoint_s),
         "checkpoint_segments": done.logs[0].new_segments,
         "verify_s": round(verify_s, 2),
         "verify_events_per_s": round(total / verify_s),
-        "ratio_verify_to_raw_scan": round(raw_s / verify_s, 3),
+        "ratio_verify_to_raw_scan": round(log.raw_s / verify_s, 3),
         "goal_verify_to_raw_scan": GOAL,
         "replay_s": round(replay_s, 2),
         "replay_events_per_s": round(total / replay_s),
-        "ratio_replay_to_scan_decode": round(dec_s / replay_s, 3),
+        "ratio_replay_to_scan_decode": round(log.decoded_s / replay_s, 3),
         "replay_half_position": then.positions["CLEARINGHOUSE"],
         "replay_half_s": round(half_s, 2),
         "audit_log_bytes": audit_bytes,
@@ -105,25 +88,18 @@ def measure(events: int, quiet: bool) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="at least this many")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv)
     r = measure(args.events, args.quiet)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
-
-    def line(label: str, seconds: str, rate: str) -> str:
-        return f"{label:<32}{r[seconds]:>8} s  {r[rate]:>10,} events/s"
-
     print(f"log: {r['events']:,} events (SQLite), generated in {r['generate_s']} s")
-    print(line("raw notification scan", "raw_scan_s", "raw_scan_events_per_s"))
-    print(line("scan + decode events", "scan_decode_s", "scan_decode_events_per_s"))
-    print(line("checkpoint (chain + record)", "checkpoint_s", "checkpoint_events_per_s"))
-    print(line("verify (audit verify)", "verify_s", "verify_events_per_s"))
-    print(line("replay every projection", "replay_s", "replay_events_per_s"))
+    rows = [
+        ("checkpoint (chain + record)", "checkpoint"),
+        ("verify (audit verify)", "verify"),
+        ("replay every projection", "replay"),
+    ]
+    print(rate_lines(r, 32, *rows))
     met = "met" if r["ratio_verify_to_raw_scan"] >= GOAL else "NOT met"
     print(
         f"  verify ÷ raw scan: {r['ratio_verify_to_raw_scan']} (goal ≥ {GOAL}: {met})\n"

@@ -48,6 +48,7 @@ import httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from bench.transfers import positive
 from clearinghouse.progress import ProgressBar
 from clearinghouse.service.access import AccessApplication
 from clearinghouse.service.streams import connect
@@ -422,13 +423,6 @@ def measure(args: argparse.Namespace, workdir: Path) -> Report:
         writes_per_transfer=1 + (tracked_after - tracked_before) / n,
         raw=raw,
     )
-
-
-def positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return number
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -518,6 +518,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def positive(text: str) -> int:
+    """An option's whole number of at least 1 (runs, saves, workers)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
