@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from clearinghouse.checks import Refused
+from clearinghouse.cli_common import CommandGroup, Options, emit, fail, fail_refused
 from clearinghouse.progress import ProgressBar
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
@@ -44,12 +44,11 @@ rule sets: a preset name (see `article6 rules`) or a YAML file of RuleSet fields
 How each row is derived and what each variant changes: docs/article6.md.
 """
 
-Options = Callable[[argparse.ArgumentParser], None]
-
 
 def add_parser(sub: Any, store_options: Options) -> None:
     """Register ``article6`` and its subcommands on the top-level subparsers."""
-    top = sub.add_parser(
+    command = CommandGroup(
+        sub,
         "article6",
         help="Article 6 accounting: AEF tables, Table 4, rule variants, double counting",
         description="Article 6.2 accounting computed from the clearinghouse's event log: "
@@ -58,18 +57,8 @@ def add_parser(sub: Any, store_options: Options) -> None:
         "double-counting invariants. Nothing here changes history: a rule variant is "
         "another rule set over the same log.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cmds = top.add_subparsers(dest="article6", required=True, metavar="SUBCOMMAND")
-
-    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = cmds.add_parser(
-            name, help=help, description=description, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
-        store_options(p)
-        p.add_argument("--json", action="store_true", help="print JSON")
-        return p
+        store_options=store_options,
+    ).command
 
     p = command(
         "import-credits",
@@ -175,12 +164,7 @@ def run(args: argparse.Namespace) -> int:
             }[args.article6]
             return handler(system, args)
     except Refused as refused:
-        print(f"error {refused.code}: {refused.reason}", file=sys.stderr)
-        return 2
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2, default=str) if args.json else text)
+        return fail_refused(refused)
 
 
 def _view(system: EmbeddedSystem) -> Any:
@@ -195,8 +179,7 @@ def _import_credits(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except OSError as error:
-        print(f"error: cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return 2
+        return fail(f"cannot read {args.file}: {error.strerror}")
     import io
 
     system.reopen_registries()
@@ -209,7 +192,7 @@ def _import_credits(system: EmbeddedSystem, args: argparse.Namespace) -> int:
         f"{len(report.problems)} refused"
     ]
     lines += [f"  row {p['row']}: {p['code']} {p['reason']}" for p in report.problems]
-    _emit(args, report.as_json(), "\n".join(lines))
+    emit(args, report.as_json(), "\n".join(lines))
     return 1 if report.problems else 0
 
 
@@ -221,8 +204,7 @@ def _import_aef(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     party = args.party or party
     year = args.year or year
     if party is None or year is None:
-        print("error: give --party and --year (the file does not say)", file=sys.stderr)
-        return 2
+        return fail("give --party and --year (the file does not say)")
     submissions = SubmissionsApplication(system.store)
     try:
         sid, new = submissions.submit(party, year, rows, str(args.file))
@@ -247,7 +229,7 @@ def _import_aef(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     ]
     for d in found:
         lines.append(f"  {d.kind:<19} {d.key[0]:<30} {d.key[1]} {d.key[2]} .. {d.key[3]}")
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     return 1 if found else 0
 
 
@@ -258,8 +240,7 @@ def _aef(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     if args.submitted:
         tables = _submitted(system, args.party, args.year)
         if tables is None:
-            print(f"error: no submission for {args.party} {args.year}", file=sys.stderr)
-            return 2
+            return fail(f"no submission for {args.party} {args.year}")
     else:
         evaluation = accounting.evaluate(_view(system), rules.load(args.rules))
         tables = aef.tables(evaluation, args.party, args.year)
@@ -284,7 +265,7 @@ def _aef(system: EmbeddedSystem, args: argparse.Namespace) -> int:
         lines.append(
             f"{r.action_date!s:<12} {r.action_type:<31} {r.quantity or 0:>10,}  {r.first_id}"
         )
-    _emit(args, files.json_data(tables), "\n".join(lines))
+    emit(args, files.json_data(tables), "\n".join(lines))
     return 0
 
 
@@ -315,7 +296,7 @@ def _summary(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     pf = _party_file(args)
     rule_set = rules.load(args.rules)
     s = table4.summarize(accounting.evaluate(_view(system), rule_set, pf), pf)
-    _emit(args, s.as_json(), _render_summary(s, pf.assumptions))
+    emit(args, s.as_json(), _render_summary(s, pf.assumptions))
     return 0
 
 
@@ -385,7 +366,7 @@ def _check(system: EmbeddedSystem, args: argparse.Namespace) -> int:
     for v in found:
         events = ", ".join(f"{p} {n}" for p, n in zip(v.positions, v.events, strict=False))
         lines.append(f"  {v.rule:<16} {v.block}  Party {v.party or '?'}  {v.detail}  [{events}]")
-    _emit(args, {"count": len(found), "violations": [v.as_dict() for v in found]}, "\n".join(lines))
+    emit(args, {"count": len(found), "violations": [v.as_dict() for v in found]}, "\n".join(lines))
     return 1 if found else 0
 
 
@@ -399,7 +380,7 @@ def _holdings(system: EmbeddedSystem, args: argparse.Namespace) -> int:
             for space, statuses in spaces.items():
                 shown = ", ".join(f"{k} {v:,}" for k, v in statuses.items())
                 lines.append(f"{party:<6} {registry:<12} {space:<16} {shown}")
-    _emit(args, table, "\n".join(lines) or "no units")
+    emit(args, table, "\n".join(lines) or "no units")
     return 0
 
 
@@ -413,7 +394,7 @@ def _limits(system: EmbeddedSystem, args: argparse.Namespace) -> int:
         for u in limits:
             used, limit = f"{u['used']:,}", f"{u['limit']:,}"
             lines.append(f"  {u['jurisdiction']} {u['flow']} {u['period']}: {used} of {limit} t")
-    _emit(args, usage, "\n".join(lines) or "no agreements")
+    emit(args, usage, "\n".join(lines) or "no agreements")
     return 0
 
 
@@ -423,5 +404,5 @@ def _rules(args: argparse.Namespace) -> int:
     data = {name: rules.load(name).model_dump(mode="json") for name in rules.presets()}
     lines = [f"{name:<24} {rules.load(name).description}" for name in rules.presets()]
     lines.append(f"\npresets are in {rules.PRESETS}/; fields: docs/article6.md")
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     return 0

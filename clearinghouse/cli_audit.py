@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from clearinghouse.checks import Refused
+from clearinghouse.cli_common import CommandGroup, Options, fail
 from clearinghouse.progress import ProgressBar
 from clearinghouse.store import StoreConfig
 
@@ -39,12 +39,11 @@ exit status: 0 all is well, 1 the audit found something (or, for verify, nothing
 is anchored yet), 2 the command could not run.
 """
 
-Options = Callable[[argparse.ArgumentParser], None]
-
 
 def add_parser(sub: Any, store_options: Options) -> None:
     """Register ``audit`` and its subcommands on the top-level subparsers."""
-    top = sub.add_parser(
+    command = CommandGroup(
+        sub,
         "audit",
         help="audit: tamper evidence, replay, reconciliation, provenance, evidence packs",
         description="Tools for an auditor who trusts nothing the operator says: a SHA-256 "
@@ -52,18 +51,8 @@ def add_parser(sub: Any, store_options: Options) -> None:
         "as of a past date or position; reconciliation of each registry with the "
         "central ledger; the history of any serial; evidence packs that verify offline.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cmds = top.add_subparsers(dest="audit", required=True, metavar="SUBCOMMAND")
-
-    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = cmds.add_parser(
-            name, help=help, description=description, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
-        store_options(p)
-        p.add_argument("--json", action="store_true", help="print JSON")
-        return p
+        store_options=store_options,
+    ).command
 
     p = command(
         "checkpoint",
@@ -172,20 +161,18 @@ def add_parser(sub: Any, store_options: Options) -> None:
     p.add_argument("--party", action="append", metavar="CODE", help="AEF tables for this Party")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = cmds.add_parser(
+    p = command(
         "verify-pack",
-        help="check an evidence pack with nothing but the pack",
-        description="Checks every file against the manifest (AUD-030/031), every log's hash "
+        "check an evidence pack with nothing but the pack",
+        "Checks every file against the manifest (AUD-030/031), every log's hash "
         "chain against the packed checkpoints (AUD-010..014) and head (AUD-015; with "
         "--head, against a head published elsewhere), then recomputes the projections "
         "and the reconciliation from the packed events and compares them byte for byte "
         "(AUD-032). Needs no store. Exit status 1 if anything fails.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        store=False,
     )
     p.add_argument("pack", type=Path, metavar="FILE.zip")
     p.add_argument("--head", metavar="DIGEST|FILE", help="a head published by the operator")
-    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
         "trace",
@@ -214,9 +201,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = StoreConfig.from_env(args.store, args.database_url)
         if store.kind == "memory":
-            return _fail("an in-memory store keeps nothing to audit; give --store DIR")
+            return fail("an in-memory store keeps nothing to audit; give --store DIR")
         if store.kind == "sqlite" and not store.path.is_dir():
-            return _fail(f"no store at {store.path}/ (give --store DIR)")
+            return fail(f"no store at {store.path}/ (give --store DIR)")
         with Logs(store) as logs:
             handler = {
                 "checkpoint": _checkpoint,
@@ -229,14 +216,9 @@ def run(args: argparse.Namespace) -> int:
             }[args.audit]
             return handler(logs, args)
     except Refused as refused:
-        return _fail(f"{refused.code}: {refused.reason}")
+        return fail(f"{refused.code}: {refused.reason}")
     except (KeyError, ValueError) as error:
-        return _fail(str(error).strip("'\""))
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+        return fail(str(error).strip("'\""))
 
 
 def _emit(args: argparse.Namespace, model: BaseModel, text: str) -> None:
@@ -254,7 +236,7 @@ def _checkpoint(logs: Any, args: argparse.Namespace) -> int:
     from clearinghouse.audit import verify
 
     if args.segment < 1:
-        return _fail("--segment must be at least 1")
+        return fail("--segment must be at least 1")
     with _bar(args, "checkpointing") as bar:
         result = verify.checkpoint(logs, args.segment, bar)
     lines = [f"{'log':<24} {'new events':>10} {'segments':>8} {'anchored to':>11}  chain value"]
@@ -277,7 +259,7 @@ def _head(logs: Any, args: argparse.Namespace) -> int:
 
     head = verify.current_head(logs)
     if head is None:
-        return _fail("no checkpoint yet: run `clearinghouse audit checkpoint`")
+        return fail("no checkpoint yet: run `clearinghouse audit checkpoint`")
     lines = [f"head: {head.digest}", ""]
     lines += [f"  {app:<24} {e.position:>10,}  {e.value}" for app, e in head.logs.items()]
     _emit(args, head, "\n".join(lines))
@@ -289,11 +271,11 @@ def _verify(logs: Any, args: argparse.Namespace) -> int:
 
     for name in args.app or []:
         if not logs.has(name):
-            return _fail(f"no log {name!r} (there are: {', '.join(logs.names())})")
+            return fail(f"no log {name!r} (there are: {', '.join(logs.names())})")
     try:
         head = _head_option(args.head)
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     with _bar(args, "verifying") as bar:
         result = verify.verify(logs, args.app, head, bar)
     _emit(args, result, _render_verification(result))
@@ -365,7 +347,7 @@ def _reconcile(logs: Any, args: argparse.Namespace) -> int:
     from clearinghouse.audit import reconcile
 
     if not logs.has(CLEARINGHOUSE):
-        return _fail(f"no clearinghouse log in {logs.store.describe()}")
+        return fail(f"no clearinghouse log in {logs.store.describe()}")
     writer = None if args.dry_run else ClearinghouseApplication(logs.store)
     try:
         reports = reconcile.reconcile(
@@ -459,7 +441,7 @@ def _replay(logs: Any, args: argparse.Namespace) -> int:
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
-        return _fail(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)")
+        return fail(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)")
     party_files = [party.load(path) for path in args.ndc or []]
     with _bar(args, "replaying") as bar:
         result = replay(
@@ -554,7 +536,7 @@ def _export(logs: Any, args: argparse.Namespace) -> int:
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
-        return _fail(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)")
+        return fail(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)")
     with _bar(args, "exporting") as bar:
         summary = pack.export(logs, args.out, as_of, args.position, args.party, bar)
     lines = [
@@ -574,11 +556,11 @@ def _verify_pack(args: argparse.Namespace) -> int:
     from clearinghouse.audit import pack
 
     if not args.pack.is_file():
-        return _fail(f"no file {args.pack}")
+        return fail(f"no file {args.pack}")
     try:
         head = _head_option(args.head)
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     result = pack.verify_pack(args.pack, head)
     lines = [f"Evidence pack {result.pack} (manifest SHA-256 {result.digest or '?'})", ""]
     for log in result.logs:

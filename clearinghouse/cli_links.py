@@ -10,15 +10,14 @@ registries that is due is proposed to the clearinghouse and settled.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from clearinghouse.checks import Refused
+from clearinghouse.cli_common import CommandGroup, Options, emit, fail, fail_refused
 from clearinghouse.store import StoreConfig
 from clearinghouse.system import EmbeddedSystem
 
@@ -37,8 +36,6 @@ Sources and assumptions: docs/jurisdictions.md (EU ETS and Swiss ETS; WCI;
 Article 6.4 mechanism registry).
 """
 
-Options = Callable[[argparse.ArgumentParser], None]
-
 
 def _date(text: str) -> date:
     try:
@@ -56,7 +53,9 @@ def _time(text: str) -> time:
 
 def add_parser(sub: Any, store_options: Options) -> None:
     """Register ``links`` and its subcommands on the top-level subparsers."""
-    top = sub.add_parser(
+    # only execute-due reads the store: it adds the store options itself
+    command = CommandGroup(
+        sub,
         "links",
         help="EU–Swiss calendar, WCI holding limit and reserve price, Article 6.4 split",
         description="The rules of the links beyond Northeast Asia, from the command line: "
@@ -64,17 +63,8 @@ def add_parser(sub: Any, store_options: Options) -> None:
         "price, the Article 6.4 issuance split; and a tick of business time for the "
         "transfers the EU and Swiss registries hold back.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cmds = top.add_subparsers(dest="links", required=True, metavar="SUBCOMMAND")
-
-    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = cmds.add_parser(
-            name, help=help, description=description, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
-        p.add_argument("--json", action="store_true", help="print JSON")
-        return p
+        store_options=None,
+    ).command
 
     cal = command(
         "calendar",
@@ -152,15 +142,9 @@ def run(args: argparse.Namespace) -> int:
             "execute-due": _execute_due,
         }[args.links](args)
     except Refused as refused:
-        print(f"error {refused.code}: {refused.reason}", file=sys.stderr)
-        return 2
+        return fail_refused(refused)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2, default=str) if args.json else text)
+        return fail(str(error))
 
 
 def _calendar(args: argparse.Namespace) -> int:
@@ -169,13 +153,13 @@ def _calendar(args: argparse.Namespace) -> int:
     cal = calendar(weekly_from=args.weekly_from)
     if args.next is not None:
         day = cal.next_on_or_after(args.next)
-        _emit(args, {"initiated": args.next, "settles": day}, f"{args.next} → {day}")
+        emit(args, {"initiated": args.next, "settles": day}, f"{args.next} → {day}")
         return 0
     first = args.first or cal.live_from
     last = args.last or first + timedelta(days=92)
     days = cal.between(first, last)
     text = "\n".join(f"{d}  {d:%A}" for d in days) or "(no settlement date in that range)"
-    _emit(args, {"from": first, "to": last, "dates": days, "calendar": cal.describe()}, text)
+    emit(args, {"from": first, "to": last, "dates": days, "calendar": cal.describe()}, text)
     return 0
 
 
@@ -197,7 +181,7 @@ def _holding_limit(args: argparse.Namespace) -> int:
         }
         parts = " + ".join(f"{j} {t:,}" for j, t in caps.items())
         text = f"{args.date}: C = {parts} = {c:,} t [GK caps] → HL = {holding_limit(c):,}"
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -205,7 +189,7 @@ def _reserve_price(args: argparse.Namespace) -> int:
     from adapters.wci.market import reserve_price
 
     prices = {y: reserve_price(y) for y in args.years}
-    _emit(args, prices, "\n".join(f"{y}  ${p}" for y, p in prices.items()))
+    emit(args, prices, "\n".join(f"{y}  ${p}" for y, p in prices.items()))
     return 0
 
 
@@ -232,7 +216,7 @@ def _split(args: argparse.Namespace) -> int:
         f"{s.issued} issued → pending {s.holding}, Adaptation Fund {s.sop}, OMGE cancelled "
         f"{s.omge}; an authorized issuance's CA covers {s.adjusted}\n({rule.describe()})"
     )
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -275,5 +259,5 @@ def _execute_due(args: argparse.Namespace) -> int:
             for r in executed
         ]
         text = "\n".join(lines) or f"nothing due by {moment:%Y-%m-%d %H:%M}"
-        _emit(args, executed, text)
+        emit(args, executed, text)
     return 0
