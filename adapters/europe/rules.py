@@ -176,28 +176,22 @@ class EuropeanRules(ComplianceRules):
 
     def check_participation(self, entity: str, state: str, on: date) -> None:
         """Refuse (CMP-503) an installation of a state that does not take part on ``on``."""
+        reason, source = "it is not a participating state", EEA_SOURCE
         for p in self.participation:
             if p.state == state:
                 if p.on(on):
                     return
                 window = f"from {p.since}" + (f" to {p.until}" if p.until else "")
-                raise Refused(
-                    "CMP-503",
-                    entity=entity,
-                    state=state,
-                    registry=self.jurisdiction,
-                    date=on,
-                    reason=f"its installations take part {window}",
-                    source=p.source,
-                )
+                reason, source = f"its installations take part {window}", p.source
+                break
         raise Refused(
             "CMP-503",
             entity=entity,
             state=state,
             registry=self.jurisdiction,
             date=on,
-            reason="it is not a participating state",
-            source=EEA_SOURCE,
+            reason=reason,
+            source=source,
         )
 
     # -- allocation ------------------------------------------------------------------
