@@ -169,6 +169,21 @@ def test_a_scenario_as_json_fields_is_the_same_scenario(sims: Api) -> None:
     assert run_folders(sims) == [sims.services.settings.simulations_dir / status["id"]]
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bundled_scenario_is_admitted_alike_as_yaml_and_as_json(
+    sims: Api, path: Path
+) -> None:
+    """The JSON form is the file's fields: the service runs the same scenario either way."""
+    text = path.read_text()
+    as_yaml = api_check(sims, {"yaml": text})
+    fields = json.loads(json.dumps(yaml.safe_load(text), default=str))  # dates as JSON has them
+    as_json = api_check(sims, {"scenario": fields})
+    assert as_yaml.status_code == as_json.status_code == 200, (as_yaml.json(), as_json.json())
+    assert {**as_json.json(), "sha256": ""} == {**as_yaml.json(), "sha256": ""}
+    assert as_yaml.json()["scenario"] == path.stem
+    assert run_folders(sims) == []
+
+
 def test_a_decade_reports_its_years_as_it_goes(sims: Api) -> None:
     started = sims.post("negotiator", "/simulations", {"yaml": DECADE})
     assert started.status_code == 202
