@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clearinghouse.api import create_app
 from clearinghouse.api.services import Services
@@ -30,6 +33,8 @@ TWO = (ROOT / "scenarios" / "two-markets.yaml").read_text()
 DECADE = TWO.replace("years: [2030]", "years: {from: 2030, to: 2039}")
 #: A's abatement potential below what its cap asks: the markets cannot clear (SIM-003)
 STUCK = TWO.replace("slope: 2.0}", "slope: 2.0, potential: 10}")
+#: the same without the link (this ran "to the end" with an infinite price before)
+ISOLATED = STUCK[: STUCK.index("links:")]
 
 
 def open_api(folder: Path, **settings: Any) -> tuple[Api, TestClient]:
@@ -138,6 +143,29 @@ def test_a_run_has_its_own_store_and_report_files(finished: tuple[Api, dict[str,
     assert not any("/store/" in n for n in names)
 
 
+def test_results_with_a_non_finite_number_are_still_json(
+    finished: tuple[Api, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A run folder from before SIM-003 caught an isolated market that cannot meet its
+    cap held an infinite price; its results must not fail the response (a 500)."""
+    api, status = finished
+    folder = tmp_path / "simulations"
+    run_id = "e" * 32
+    shutil.copytree(api.services.settings.simulations_dir / status["id"], folder / run_id)
+    results = folder / run_id / "results.json"
+    data = json.loads(results.read_text())
+    data["prices"]["autarky"]["A"]["2030"] = float("inf")
+    results.write_text(json.dumps(data))
+    (folder / run_id / "status.json").write_text(json.dumps({**status, "id": run_id}))
+    old, _ = open_api(folder)
+    try:
+        answer = old.get("auditor", f"/simulations/{run_id}/results")
+        assert answer.status_code == 200
+        assert answer.json()["prices"]["autarky"]["A"] == {"2030": "Infinity"}
+    finally:
+        close_api(old)
+
+
 def test_runs_are_listed_newest_first(finished: tuple[Api, dict[str, Any]]) -> None:
     api, status = finished
     listed = api.get("auditor", "/simulations").json()
@@ -182,6 +210,61 @@ def test_every_bundled_scenario_is_admitted_alike_as_yaml_and_as_json(
     assert {**as_json.json(), "sha256": ""} == {**as_yaml.json(), "sha256": ""}
     assert as_yaml.json()["scenario"] == path.stem
     assert run_folders(sims) == []
+
+
+def _market(jid: str) -> st.SearchStrategy[dict[str, Any]]:
+    amount = st.floats(0, 500, allow_nan=False)
+    return st.fixed_dictionaries(
+        {
+            "id": st.just(jid),
+            "party": st.sampled_from(["P", jid]),
+            "cap": amount,
+            "bau": amount,
+            "mac": st.fixed_dictionaries(
+                {"type": st.just("linear"), "slope": st.floats(0.01, 10)},
+                optional={"potential": amount},
+            ),
+        }
+    )
+
+
+SCENARIOS = st.fixed_dictionaries(
+    {
+        "name": st.just("random"),
+        "years": st.integers(2025, 2030).flatmap(
+            lambda y: st.integers(y, y + 2).map(lambda z: {"from": y, "to": z})
+        ),
+        "jurisdictions": st.tuples(_market("A"), _market("B")).map(list),
+        "links": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "from": st.just("B"),
+                    "to": st.just("A"),
+                    "authorized": st.just(True),
+                    "direction": st.sampled_from(["one-way", "two-way"]),
+                    "rate": st.sampled_from(["1", "1/2", "0.8", "3"]),
+                },
+                optional={"import_limit": st.floats(0, 50)},
+            ),
+            max_size=1,
+        ),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenario=SCENARIOS)
+def test_admission_answers_valid_or_422_never_an_error(
+    finished: tuple[Api, dict[str, Any]], scenario: dict[str, Any]
+) -> None:
+    """Scenarios the schema-driven fuzz does not reach (it rarely makes a valid one):
+    valid aggregate markets with any caps, slopes, limits and rates are admitted or
+    refused, never a server error (TestClient re-raises one)."""
+    api, _ = finished
+    response = api.post("negotiator", "/simulations", {"scenario": scenario}, check="true")
+    assert response.status_code in (200, 422), response.json()
+    if response.status_code == 422:
+        assert response.json()["code"] in ("INP-001", "SIM-002"), response.json()
 
 
 def test_a_decade_reports_its_years_as_it_goes(sims: Api) -> None:
@@ -323,6 +406,20 @@ def test_an_adapter_the_simulator_cannot_drive_is_refused_at_the_door(sims: Api)
     assert "allocates per covered entity" in errors[0]["reason"]
 
 
+def test_scenarios_the_engine_could_not_run_are_refused_at_the_door(sims: Api) -> None:
+    """Found by running random valid-looking scenarios (the hypothesis test below): a
+    market with nothing to abate, and an "authorized" link inside one Party, used to
+    pass validation and fail the run with an error that was no check."""
+    idle = TWO.replace("slope: 1.0}", "slope: 1.0, potential: 0}")
+    errors = refused_and_nothing_started(sims, {"yaml": idle}, "SIM-002")
+    assert errors[0]["field"] == "body.yaml"
+    assert "B: nothing can abate in 2030" in errors[0]["reason"]
+    inside = TWO.replace("party: B", "party: A")
+    errors = refused_and_nothing_started(sims, {"yaml": inside}, "SIM-002")
+    assert errors[0]["field"] == "body.yaml"
+    assert "link B_A is inside Party A" in errors[0]["reason"]
+
+
 def test_rule_sets_are_preset_names_not_server_files(sims: Api) -> None:
     fields = {**yaml.safe_load(TWO), "rules": ["/etc/passwd"]}
     errors = refused_and_nothing_started(sims, {"scenario": fields}, "SIM-002")
@@ -353,8 +450,9 @@ def test_one_scenario_either_as_json_or_as_yaml(sims: Api) -> None:
 
 
 @covers("SVC-008")
-def test_a_run_that_fails_says_why_and_has_no_results(sims: Api) -> None:
-    run_id = sims.post("negotiator", "/simulations", {"yaml": STUCK}).json()["id"]
+@pytest.mark.parametrize("text", [STUCK, ISOLATED], ids=["linked", "isolated"])
+def test_a_run_that_fails_says_why_and_has_no_results(sims: Api, text: str) -> None:
+    run_id = sims.post("negotiator", "/simulations", {"yaml": text}).json()["id"]
     status = wait(sims, run_id)
     assert status["state"] == "failed"
     assert status["error"]["code"] == "SIM-003"

@@ -238,9 +238,9 @@ def _errors(refused: Refused, where: str) -> list[dict[str, str]]:
     fields: list[dict[str, Any]] = refused.facts.get("fields") or []
     if not fields:  # SIM-001: the text is not a YAML mapping
         return [{"field": where, "reason": refused.reason}]
-    if where == "body.yaml":
-        return [
-            {"field": f"{where}.{f['field']}", "reason": f"line {f['line']}: {f['reason']}"}
-            for f in fields
-        ]
-    return [{"field": f"{where}.{f['field']}", "reason": f["reason"]} for f in fields]
+    out = []
+    for f in fields:
+        field = where if f["field"] == "(file)" else f"{where}.{f['field']}"  # the whole
+        line = f"line {f['line']}: " if where == "body.yaml" else ""
+        out.append({"field": field, "reason": f"{line}{f['reason']}"})
+    return out

@@ -225,12 +225,16 @@ class SimulationRunner:
         return found[:limit]
 
     def results(self, run_id: str) -> dict[str, Any] | None:
-        """``results.json`` of a finished run; SVC-008 while it is not finished."""
+        """``results.json`` of a finished run; SVC-008 while it is not finished.
+
+        A non-finite number (``Infinity``, which Python's json writes and JSON has
+        not) is answered as that word in a string rather than failing the response."""
         status = self._finished(run_id)
         if status is None:
             return None
         data: dict[str, Any] = json.loads(
-            (self.folder / run_id / "results.json").read_text(encoding="utf-8")
+            (self.folder / run_id / "results.json").read_text(encoding="utf-8"),
+            parse_constant=str,
         )
         return data
 

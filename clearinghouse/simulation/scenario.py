@@ -444,6 +444,12 @@ class Scenario(_Model):
                 if side not in ids:
                     raise ValueError(f"link {link.code} names {side}, which is not a jurisdiction")
             parties = {self.jurisdiction(link.from_).party, self.jurisdiction(link.to).party}
+            if len(parties) == 1 and link.authorized:
+                raise ValueError(
+                    f"link {link.code} is inside Party {parties.pop()}: Article 6.2 "
+                    "authorization is between two Parties (a link inside one has no "
+                    "corresponding adjustment); leave authorized out"
+                )
             if len(parties) == 2 and not link.authorized:
                 raise ValueError(
                     f"link {link.code} joins two Parties ({' and '.join(sorted(parties))}): units "
