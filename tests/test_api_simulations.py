@@ -319,12 +319,19 @@ def test_a_run_is_reaccounted_under_other_rules_without_simulating_again(sims: A
     assert refused.status_code == 422 and refused.json()["code"] == "INP-001"
     assert refused.json()["errors"][0]["field"] == "body.rules.0"
     assert "glasgow-2021" in refused.json()["errors"][0]["reason"]  # the presets, named
+    busy = sims.post("negotiator", f"/simulations/{run_id}/accounting", {"rules": ["glasgow-2021"]})
+    assert busy.status_code == 202
+    kept = sims.post("negotiator", f"/simulations/{run_id}/cancel", {})
+    assert (kept.status_code, kept.json()["code"]) == (409, "SVC-008")
+    # (or, had it finished already: "only a queued or running simulation can be cancelled")
+    assert (
+        "re-accounting is not cancelled" in kept.json()["reason"]
+        or "finished" in kept.json()["reason"]
+    )
+    assert wait(sims, run_id)["state"] == "finished"
     auditor = sims.post("auditor", f"/simulations/{run_id}/accounting", {"rules": ["glasgow-2021"]})
     assert (auditor.status_code, auditor.json()["code"]) == (403, "SVC-002")
-    assert sims.get("negotiator", f"/simulations/{run_id}").json()["rules"] == [
-        "glasgow-2021",
-        "public-workbook",
-    ]
+    assert sims.get("negotiator", f"/simulations/{run_id}").json()["rules"] == ["glasgow-2021"]
 
 
 # -- refusals: nothing started -----------------------------------------------------------

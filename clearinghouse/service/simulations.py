@@ -175,7 +175,7 @@ class SimulationRunner:
         return status
 
     def cancel(self, run_id: str) -> SimulationStatus | None:
-        """Cancel a queued run, or stop a running simulation at its next step."""
+        """Cancel a queued simulation, or stop a running one at its next step."""
         with self._lock:
             status = self.status(run_id)
             if status is None:
@@ -188,12 +188,14 @@ class SimulationRunner:
                     state=status.state,
                     reason="only a queued or running simulation can be cancelled",
                 )
-            if status.job == "re-account" and status.state == "running":
+            if status.job == "re-account":
+                # its results stay those of the last accounting until it has run: there
+                # is nothing to stop half-way, and nothing to gain by dropping it
                 raise Refused(
                     "SVC-008",
                     simulation=run_id,
-                    state="re-accounting",
-                    reason="re-accounting cannot be stopped half-way; it ends shortly",
+                    state=f"{status.state} (re-accounting)",
+                    reason="re-accounting is not cancelled; it ends shortly",
                 )
             job.cancel.set()
             if job.future is not None and job.future.cancel():
