@@ -596,3 +596,14 @@ def test_unknown_runs_are_404_and_names_cannot_leave_the_folder(
     ]:
         response = api.post("negotiator", path, body)
         assert (response.status_code, response.json()["code"]) == (404, "SVC-005"), path
+
+
+def test_serve_takes_the_simulation_settings_as_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from clearinghouse.cli import main
+
+    assert main(["serve", "--simulation-workers", "-1"]) == 2
+    assert "CLEARINGHOUSE_SIMULATION_WORKERS: Input should be greater than or equal to 0" in (
+        capsys.readouterr().err
+    )
