@@ -681,6 +681,13 @@ CATALOGUE: dict[str, Check] = {
             "{component} is not available: {reason} (HTTP 503).",
             "issue #7, Required 1 (readiness)",
         ),
+        Check(
+            "SVC-008",
+            "SVC",
+            "simulation not ready",
+            "Simulation {simulation} is {state}: {reason} (HTTP 409).",
+            "issue #7, Required 1 (simulations: start, status, results); docs/operations.md",
+        ),
         # -- end of SVC codes --
         # -- Article 6 accounting and reporting (issue #4) --------------------
         Check(

@@ -59,6 +59,18 @@ def add_parsers(sub: Any, store_options: Options) -> None:
         help="'demo' sets up the demo's Parties, registries, agreements and accounts",
     )
     p.add_argument("--transport", choices=["redis", "in-process"], help="default redis; see below")
+    p.add_argument(
+        "--simulations-dir",
+        metavar="DIR",
+        help="where negotiators' simulation runs go, one folder each (default ./simulations, "
+        "or $CLEARINGHOUSE_SIMULATIONS_DIR)",
+    )
+    p.add_argument(
+        "--simulation-workers",
+        type=int,
+        metavar="N",
+        help="simulations run at once in this process (default 1; 0 turns them off)",
+    )
 
     p = command(
         "worker",
@@ -119,7 +131,10 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {
         name: value
-        for name in ("store", "database_url", "host", "port", "bootstrap", "transport", "consumer")
+        for name in (
+            *("store", "database_url", "host", "port", "bootstrap", "transport", "consumer"),
+            *("simulations_dir", "simulation_workers"),
+        )
         if (value := getattr(args, name, None)) is not None
     }
     try:

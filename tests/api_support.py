@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,9 +59,13 @@ def keys_for(services: Services) -> dict[str, str]:
 
 
 @pytest.fixture
-def api() -> Iterator[Api]:
+def api(tmp_path: Path) -> Iterator[Api]:
     settings = ServiceSettings(
-        transport="in-process", store=":memory:", database_url=None, bootstrap="demo"
+        transport="in-process",
+        store=":memory:",
+        database_url=None,
+        bootstrap="demo",
+        simulations_dir=tmp_path / "simulations",  # never the working directory
     )
     services = Services.open(settings)
     with TestClient(create_app(services=services)) as client:

@@ -169,8 +169,9 @@ def test_a_negotiator_compares_rule_variants_and_reads_no_accounts(api: Api) -> 
     )
     assert compared.status_code == 200, compared.json()
     assert api.get("negotiator", "/agreements").status_code == 200
-    # simulations are the negotiator's (503 here: the engine is not in this build)
-    assert api.post("negotiator", "/simulations", {"scenario": "x"}).status_code == 503
+    # simulations are the negotiator's (this one is not a scenario: refused, as input)
+    invalid = api.post("negotiator", "/simulations", {"scenario": "x"})
+    assert (invalid.status_code, invalid.json()["code"]) == (422, "INP-001")
     before = api.positions()
     for path in ["/registries/KR_ETS/accounts", "/clearing/transactions/CN_ETS/x"]:
         assert api.get("negotiator", path).json()["code"] == "SVC-002", path

@@ -2,10 +2,12 @@
 
 =====  ===================================================================
 422    invalid input: ``INP-001`` with each bad field and why (also the Article 6
-       input checks ART-001/008/009, and SVC-004 for a reused Idempotency-Key)
+       input checks ART-001/008/009, SVC-004 for a reused Idempotency-Key, and
+       SIM-001/002 for a scenario that is not YAML or not valid)
 409    a refused transaction: the code of the check that refused it (``UNT-002``,
        ``QTY-001``, …) and its reason; SVC-006 for an administrative command that
-       contradicts what is recorded
+       contradicts what is recorded; SVC-008 for a simulation not in a state to
+       do what was asked (results of a running one)
 404    SVC-005: no such registry, account, transaction, agreement, …
 401    SVC-001: no key, or an unknown or revoked one
 403    SVC-002 (the role may not do this) or SVC-003 (another registry's business)
@@ -32,7 +34,9 @@ from clearinghouse.participant import Contended
 from clearinghouse.service.system import UnknownRegistry
 
 #: refusals that mean "this input is wrong", answered 422 rather than 409
-INPUT_CODES = frozenset({"INP-001", "ART-001", "ART-008", "ART-009", "SVC-004"})
+INPUT_CODES = frozenset(
+    {"INP-001", "ART-001", "ART-008", "ART-009", "SVC-004", "SIM-001", "SIM-002"}
+)
 STATUS = {"SVC-001": 401, "SVC-002": 403, "SVC-003": 403, "SVC-005": 404, "SVC-007": 503}
 
 
@@ -67,7 +71,8 @@ def not_found(what: str, name: str) -> ServiceRefused:
 def status_of(refused: Refused) -> int:
     if isinstance(refused, ServiceRefused):
         return refused.status
-    return 422 if refused.code in INPUT_CODES else 409
+    # the services behind the API (e.g. simulations) refuse with SVC codes too
+    return STATUS.get(refused.code, 422 if refused.code in INPUT_CODES else 409)
 
 
 def problem(refused: Refused, receipt: Receipt | None = None) -> JSONResponse:

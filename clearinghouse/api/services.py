@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -23,6 +24,12 @@ from clearinghouse.audit.verify import Verification
 from clearinghouse.service.access import AccessApplication
 from clearinghouse.service.auditing import StoreAudit
 from clearinghouse.service.settings import ServiceSettings
+from clearinghouse.service.simulation_requests import (
+    ScenarioCheck,
+    SimulationRequest,
+    SimulationStatus,
+)
+from clearinghouse.service.simulations import SimulationRunner
 from clearinghouse.service.streams import StreamConsumer, connect
 from clearinghouse.service.system import ServiceSystem
 from projections.article6.view import Article6Projection, Article6View, catch_up
@@ -45,13 +52,32 @@ class AuditService(Protocol):
 
 
 class SimulationService(Protocol):
-    """What the simulation endpoints need (issue #5 provides it)."""
+    """What the simulation endpoints need (``clearinghouse.service.simulations.
+    SimulationRunner`` over issue #5's engine). ``None`` means "no such run";
+    refusals are raised as ``Refused`` (SIM-001/002 invalid, SVC-007 busy,
+    SVC-008 not ready)."""
 
-    def start(self, scenario: dict[str, Any]) -> str: ...
+    def check(self, request: SimulationRequest) -> ScenarioCheck: ...
 
-    def status(self, simulation_id: str) -> dict[str, Any] | None: ...
+    def start(self, request: SimulationRequest, by: str) -> SimulationStatus: ...
+
+    def runs(self, limit: int = 50) -> list[SimulationStatus]: ...
+
+    def status(self, simulation_id: str) -> SimulationStatus | None: ...
 
     def results(self, simulation_id: str) -> dict[str, Any] | None: ...
+
+    def reaccount(
+        self, simulation_id: str, rules: list[str], by: str
+    ) -> SimulationStatus | None: ...
+
+    def cancel(self, simulation_id: str) -> SimulationStatus | None: ...
+
+    def file(self, simulation_id: str, name: str) -> tuple[Path, str] | None: ...
+
+    def archive(self, simulation_id: str) -> tuple[str, bytes] | None: ...
+
+    def close(self) -> None: ...
 
 
 class Article6Views:
@@ -116,6 +142,7 @@ class Services:
         system = ServiceSystem(store, env, in_process=in_process)
         services = cls(settings, system, AccessApplication(store, env))
         services.audit = StoreAudit(system)
+        services.simulations = SimulationRunner.from_settings(settings)
         if not in_process:
             services.redis = connect(settings.redis_url)
             if settings.clearing_in_api:
@@ -157,6 +184,8 @@ class Services:
             return self._writers.setdefault(registry or "", threading.Lock())
 
     def close(self) -> None:
+        if self.simulations is not None:
+            self.simulations.close()
         if self.clearing is not None:
             self.clearing.stop()
         self.system.close()

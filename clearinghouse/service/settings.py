@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -86,6 +87,33 @@ class ServiceSettings(BaseSettings):
     )
     max_wait_s: float = Field(
         default=30, ge=0, description="the longest ?wait= a command request may ask for"
+    )
+
+    # -- simulations (POST /simulations) ------------------------------------------------
+    simulations_dir: Path = Field(
+        default=Path("simulations"),
+        description="where the API keeps simulation runs: one folder per run, with its "
+        "own SQLite event store, results.json, CSV tables, charts and report (never the "
+        "service's store); created on the first run",
+    )
+    simulation_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="simulations run at once in the API process (they are CPU-heavy); "
+        "0 turns simulations off in this process (503 SVC-007)",
+    )
+    simulation_queue: int = Field(
+        default=8,
+        ge=0,
+        description="simulations that may wait for a worker; beyond that a start is "
+        "refused (503 SVC-007) until one finishes",
+    )
+    simulation_max_entities: int = Field(
+        default=50_000,
+        ge=1,
+        description="the most synthetic covered entities a scenario sent to the API may "
+        "draw (all jurisdictions together; ne-asia-trilateral draws ~6,200)",
     )
 
     # -- testing ------------------------------------------------------------------------

@@ -485,15 +485,15 @@ def _check(
     held: set[int] | None = None,
 ) -> float:
     """The largest violation of the equilibrium conditions; raise above the tolerance."""
-    if not variables:
-        return 0.0
     p = prices(x)
-    if not np.all(np.isfinite(p)):
+    if not np.all(np.isfinite(p)):  # also without links: an isolated market can be short
         at = [m.jurisdiction for m, pi in zip(markets, p, strict=True) if not math.isfinite(pi)]
         raise ClearingError(
             f"{', '.join(at)} cannot meet its requirement at any price: abatement potential "
             "exhausted (give it a price ceiling or a smaller cap)"
         )
+    if not variables:
+        return 0.0
     gradient = coef.T @ (weight * p)
     scale = 1.0 + float(np.max(np.abs(weight * p)))
     span = 1.0 + float(np.max(np.abs(x)))

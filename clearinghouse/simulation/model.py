@@ -254,6 +254,17 @@ def build(scenario: Scenario) -> dict[str, JurisdictionModel]:
     for j in scenario.jurisdictions:
         if j.adapter is None:
             models[j.id] = _model(scenario, j, years, tuple(dict.fromkeys(accepted[j.id])))
+    for m in models.values():
+        # the market model needs something on each jurisdiction's MAC curve every year
+        idle = [y for y in years if not any(e.potential(y, m.first) > 0 for e in m.entities)]
+        if idle:
+            raise Refused(
+                "SIM-002",
+                file=f"(scenario {scenario.name})",
+                errors=f"{m.id}: nothing can abate in {', '.join(map(str, idle))} (no "
+                "emissions or no abatement potential): give bau and mac.potential, or the "
+                "entities' emissions and max_share, positive values in every year",
+            )
     return models
 
 

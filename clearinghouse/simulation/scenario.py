@@ -444,6 +444,12 @@ class Scenario(_Model):
                 if side not in ids:
                     raise ValueError(f"link {link.code} names {side}, which is not a jurisdiction")
             parties = {self.jurisdiction(link.from_).party, self.jurisdiction(link.to).party}
+            if len(parties) == 1 and link.authorized:
+                raise ValueError(
+                    f"link {link.code} is inside Party {parties.pop()}: Article 6.2 "
+                    "authorization is between two Parties (a link inside one has no "
+                    "corresponding adjustment); leave authorized out"
+                )
             if len(parties) == 2 and not link.authorized:
                 raise ValueError(
                     f"link {link.code} joins two Parties ({' and '.join(sorted(parties))}): units "
@@ -517,14 +523,32 @@ def parse(text: str, source: str = "(scenario)") -> Loaded:
         for where, reason in adapter_problems(j.adapter)
     ]
     if problems:
-        raise Refused("SIM-002", file=source, errors=_lines(problems, marks))
+        raise _refused(source, problems, marks)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Loaded(scenario=scenario, source=source, digest=digest, text=text)
 
 
 def _invalid(source: str, error: ValidationError, marks: dict[yamlmarks.Path, int]) -> Refused:
     problems = [(tuple(e["loc"]), e["msg"]) for e in error.errors()]
-    return Refused("SIM-002", file=source, errors=_lines(problems, marks))
+    return _refused(source, problems, marks)
+
+
+def _refused(
+    source: str,
+    problems: list[tuple[tuple[str | int, ...], str]],
+    marks: dict[yamlmarks.Path, int],
+) -> Refused:
+    """SIM-002, its message one line per problem; ``fields`` holds the same problems
+    one by one (field, line, reason) for callers that answer field by field (the API)."""
+    fields = [
+        {
+            "field": _dotted(yamlmarks.written(loc, marks)) or "(file)",
+            "line": yamlmarks.line_of(loc, marks),
+            "reason": message,
+        }
+        for loc, message in problems
+    ]
+    return Refused("SIM-002", file=source, errors=_lines(problems, marks), fields=fields)
 
 
 def _lines(
