@@ -45,7 +45,7 @@ from clearinghouse.checks import CATALOGUE, Refused
 from clearinghouse.simulation.model import MT, JurisdictionModel, limit_tonnes
 from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit
 from clearinghouse.simulation.registry import offset_type
-from clearinghouse.simulation.scenario import Crediting, LimitAmount, Link, Scenario
+from clearinghouse.simulation.scenario import LimitAmount, Link, Scenario
 from clearinghouse.system import EmbeddedSystem
 
 
@@ -89,22 +89,39 @@ class Record:
     #: periods not closed because the run covers only part of them (jid -> period ids)
     unclosed: dict[str, list[str]] = field(default_factory=dict)
     commands: int = 0
+    #: crediting issuances: one row per project and year (crediting.py)
+    issued: list[dict[str, Any]] = field(default_factory=list)
+    #: transfers a registry held back (settlement calendar, trusted-list delay)
+    held: list[dict[str, Any]] = field(default_factory=list)
 
 
-def verify_date(year: int) -> date:
-    return date(year + 1, 4, 20)
+@dataclass(frozen=True)
+class YearDates:
+    """The business dates of a compliance year's commands."""
+
+    verify: date
+    allocate: date
+    trade: date
+    surrender: date
 
 
-def allocate_date(year: int) -> date:
-    return date(year + 1, 4, 25)
-
-
-def trade_date(year: int) -> date:
-    return date(year + 1, 5, 15)
-
-
-def surrender_date(year: int) -> date:
-    return date(year + 1, 6, 15)
+def year_dates(year: int, deadline: date | None = None) -> YearDates:
+    """Compliance year ``year`` runs in ``year`` + 1: verification 20 April,
+    allocation 25 April, trades 15 May, surrenders 15 June — all moved earlier by
+    the same days when a registry's surrender deadline for the year comes sooner
+    than 30 June, so that surrenders are 15 days before the earliest deadline (EU
+    ETS and Swiss ETS: 30 April, so 15 April) [assumption: the sources give each
+    system's deadline, not a common calendar]."""
+    default = YearDates(
+        date(year + 1, 4, 20), date(year + 1, 4, 25), date(year + 1, 5, 15), date(year + 1, 6, 15)
+    )
+    if deadline is None or deadline - timedelta(days=15) >= default.surrender:
+        return default
+    shift = default.surrender - (deadline - timedelta(days=15))
+    return YearDates(
+        default.verify - shift, default.allocate - shift, default.trade - shift,
+        default.surrender - shift,
+    )  # fmt: skip
 
 
 class Executor:
@@ -119,6 +136,25 @@ class Executor:
         self.models = models
         self.record = Record()
         self.years = scenario.year_list
+        #: the authorization granted for each jurisdiction's units (authorized links)
+        self.authorizations: dict[str, str] = {}
+        self._dates: dict[int, YearDates] = {}
+
+    def dates(self, year: int) -> YearDates:
+        """The business dates of ``year``'s commands (:func:`year_dates`), before the
+        earliest surrender deadline any registry of the scenario has for the year."""
+        if year not in self._dates:
+            deadlines = []
+            for m in self.models.values():
+                period = m.rules.period_of(year) if m.rules is not None else None
+                if period is not None:
+                    deadlines.append(period.surrender_by)
+            self._dates[year] = year_dates(year, min(deadlines, default=None))
+        return self._dates[year]
+
+    def authorization_of(self, m: JurisdictionModel) -> str | None:
+        """The code of the authorization the scenario's links granted for ``m``'s units."""
+        return self.authorizations.get(m.id)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -135,7 +171,9 @@ class Executor:
         receipt = self.system.do(m.code, command, data)
         if receipt.refused:
             self._refused(m.code, command, data.get("transaction_id", ""), year, receipt)
-        elif command == "transfer_abroad" and receipt.state != "completed":
+        elif command in ("transfer_abroad", "forward") and receipt.state not in (
+            "completed", "scheduled",  # scheduled: held back, released by a tick (release)
+        ):  # fmt: skip
             # not refused, yet not credited either (e.g. returned by the destination)
             self.record.refusals.append(
                 Refusal(m.code, command, data["transaction_id"], year, receipt.code or "incomplete",
@@ -189,7 +227,8 @@ class Executor:
         on = date(first, 1, 2)
         for m in self.models.values():
             if m.kind == "crediting":
-                self._projects(m, on)
+                assert m.driver is not None
+                m.driver.setup(self, m, on)
                 continue
             if m.kind == "buyer":
                 for c in m.cohorts:
@@ -203,30 +242,6 @@ class Executor:
                 data = {**m.registration(c), "business_date": on}
                 self.call(m, "register_entity", first, c.id, partial(reg.register_entity, data))
             self._history(m)
-
-    def _projects(self, m: JurisdictionModel, on: date) -> None:
-        """A crediting registry: the methodology approved, the verifier designated and
-        each cohort registered as a project whose participant holds its credits."""
-        spec = m.spec.crediting or Crediting()
-        reg: Any = self.plain(m)
-        first = self.years[0]
-        self.call(m, "approve_methodology", first, spec.methodology, partial(
-            reg.approve_methodology,
-            {"methodology": spec.methodology, "title": spec.title, "business_date": on},
-        ))  # fmt: skip
-        self.call(m, "designate_verifier", first, spec.verifier, partial(
-            reg.designate_verifier, {"verifier": spec.verifier, "business_date": on},
-        ))  # fmt: skip
-        for c in m.cohorts:
-            data = {
-                "project": project_id(c.id),
-                "name": f"{m.spec.name or m.id} {c.sector} project {c.id}",
-                "methodology": spec.methodology,
-                "participant": c.id,
-                "japan_share": spec.share,
-                "business_date": on,
-            }
-            self.call(m, "register_project", first, c.id, partial(reg.register_project, data))
 
     def _history(self, m: JurisdictionModel) -> None:
         """Verify the year before the first (an adapter whose first stage looks back,
@@ -279,9 +294,11 @@ class Executor:
             if link.direction == "two-way":
                 sides.append((dst, 1 / link.fraction))
             for side, _ in sides:
+                code = f"{link.code}-{side.party}-{side.unit}"[:64]
+                self.authorizations.setdefault(side.id, code)
                 ch.grant_authorization(
                     {
-                        "code": f"{link.code}-{side.party}-{side.unit}"[:64],
+                        "code": code,
                         "party": side.party,
                         "cooperative_approach": approach,
                         "unit_types": [side.unit],
@@ -323,7 +340,7 @@ class Executor:
                 "year": y,
                 "tonnes": tonnes,
                 "activity": m.activity(c, y, float(tonnes)),
-                "business_date": verify_date(y),
+                "business_date": self.dates(y).verify,
             }
             self.call(m, "verify_emissions", y, c.id, partial(reg.verify_emissions, data))
 
@@ -331,17 +348,26 @@ class Executor:
         y = plan.year
         if m.kind == "buyer":
             return
-        if m.kind == "crediting":  # the Joint Committee decides each project's issuance
-            spec = m.spec.crediting or Crediting()
+        if m.kind == "crediting":  # each project's verified reductions, as its programme
+            driver = m.driver  # issues them (clearinghouse/simulation/crediting.py)
+            assert driver is not None
+            on = self.dates(y).allocate
             for c in m.cohorts:
-                reductions = plan.verified[(m.id, c.id)]
-                if reductions > 0:
-                    receipt = self.do(m, "decide_issuance", y, {
-                        "transaction_id": f"{y}-D-{c.id}"[:80], "project": project_id(c.id),
-                        "year": y, "reductions": reductions, "verifier": spec.verifier,
-                        "business_date": allocate_date(y),
-                    })  # fmt: skip
-                    self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+                key = (m.id, c.id)
+                reductions = plan.outside.get(key) or plan.verified[key]
+                if reductions <= 0:
+                    continue
+                receipt = driver.issue(self, m, c, y, reductions, on)
+                self.record.issued.append({
+                    "jurisdiction": m.id, "project": c.id, "sector": c.sector, "year": y,
+                    "reductions": reductions, "credited": driver.credited(m, reductions),
+                    "state": receipt.state, "tradable": key not in plan.outside,
+                })  # fmt: skip
+                if receipt.refused:
+                    continue
+                self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+                if key in plan.outside:
+                    driver.keep(self, m, c, y, driver.credited(m, reductions), on)
             return
         rules = m.rules
         assert rules is not None
@@ -362,7 +388,7 @@ class Executor:
                         "entity": c.id,
                         "year": y,
                         "stage": stage,
-                        "business_date": allocate_date(y),
+                        "business_date": self.dates(y).allocate,
                     },
                 )
                 if not receipt.refused:
@@ -372,7 +398,7 @@ class Executor:
 
     def trade(self, plan: YearPlan) -> None:
         y = plan.year
-        on = trade_date(y)
+        on = self.dates(y).trade
         counter: dict[str, int] = {}
 
         def tid(jid: str, kind: str) -> str:
@@ -405,17 +431,70 @@ class Executor:
             m = self.models[t.jurisdiction]
             if t.kind == "export":
                 assert t.to_jurisdiction is not None
-                self.do(m, "transfer_abroad", y, {
+                data = {
                     "transaction_id": tid(t.jurisdiction, "X"), "account": t.seller,
                     "to_registry": self.models[t.to_jurisdiction].code, "to_account": t.buyer,
                     "quantity": t.quantity, "unit_type": t.unit_type, "business_date": on,
-                })  # fmt: skip
+                }  # fmt: skip
+                if m.driver is not None:  # a crediting programme delivers its own way
+                    receipt = m.driver.export(self, m, data, y)
+                else:
+                    receipt = self.do(m, "transfer_abroad", y, data)
+                self._held(m, "out", receipt, on)
             else:
-                self.do(m, "transfer", y, {
+                receipt = self.do(m, "transfer", y, {
                     "transaction_id": tid(t.jurisdiction, "T"), "account": t.seller,
                     "to_account": t.buyer, "quantity": t.quantity, "unit_type": t.unit_type,
                     "price": t.price, "business_date": on,
                 })  # fmt: skip
+                self._held(m, "internal", receipt, on)
+        self.release(y)
+
+    def _held(self, m: JurisdictionModel, direction: str, receipt: Receipt, on: date) -> None:
+        """Note a transfer the registry holds back (EU/CH: ``ScheduledReceipt``)."""
+        if receipt.state != "scheduled":
+            return
+        self.record.held.append({
+            "registry": m.code, "transaction": receipt.transaction_id, "direction": direction,
+            "quantity": receipt.quantity, "initiated": on.isoformat(),
+            "execute_at": str(getattr(receipt, "execute_at", "")),
+            "waits_for": list(getattr(receipt, "waits_for", [])), "executed": None,
+            "state": "scheduled",
+        })  # fmt: skip
+
+    def release(self, year: int) -> None:
+        """Tick business time for registries that hold transfers back until they may
+        execute (``execute_due``: the EU–Swiss settlement calendar, the EU's 26-hour
+        delay): at each due time, in order, every such registry executes what is due
+        and the system settles, until nothing waits. A held transfer that does not
+        end completed is recorded as a refusal (SIM-005)."""
+        waiting = [m for m in self.models.values() if hasattr(self.plain(m), "execute_due")]
+        if not waiting:
+            return
+        while True:
+            due = [d.execute_at for m in waiting for d in self.plain(m).pending()]  # type: ignore[attr-defined]
+            if not due:
+                break
+            at = min(due)
+            for m in waiting:
+                self.plain(m).execute_due(  # type: ignore[attr-defined]
+                    {"business_date": at.date(), "time": at.time()}
+                )
+            self.system.settle()
+        for row in self.record.held:
+            if row["state"] != "scheduled":
+                continue
+            reg: Any = self.system.registry(row["registry"])
+            deferred = reg.deferred(row["transaction"])
+            receipt = reg.deferred_receipt(deferred)
+            row["executed"] = deferred.closed_on.isoformat() if deferred.closed_on else None
+            row["state"] = receipt.state
+            if receipt.state != "completed":
+                self.record.refusals.append(
+                    Refusal(row["registry"], "execute_due", row["transaction"], year,
+                            receipt.code or receipt.state, receipt.reason or
+                            f"the held transfer ended {receipt.state}, not completed")
+                )  # fmt: skip
 
     def _auction(self, m: JurisdictionModel, year: int, trades: list[Trade], on: date) -> None:
         """A K-ETS-style uniform-price auction of the pool, every bid at the market price."""
@@ -437,7 +516,7 @@ class Executor:
                     self.do(m, "retire", y, {
                         "transaction_id": f"{y}-R{n}-{c.id}"[:80], "account": c.id,
                         "quantity": q, "unit_type": unit, "purpose": "ndc",
-                        "business_date": surrender_date(y),
+                        "business_date": self.dates(y).surrender,
                     })  # fmt: skip
             return
         rules = m.rules
@@ -453,7 +532,7 @@ class Executor:
                 self.do(m, "comply", y, {
                     "transaction_id": f"{y}-S{n}-{c.id}"[:80], "entity": c.id,
                     "period": period.id, "quantity": quantity, "unit_type": unit,
-                    "business_date": surrender_date(y),
+                    "business_date": self.dates(y).surrender,
                 })  # fmt: skip
 
     def close(self, m: JurisdictionModel, year: int, price: Decimal) -> None:
@@ -493,11 +572,6 @@ def _limit(value: Any, jurisdiction: str, flow: str) -> dict[str, Any]:
             "reference": round(value.reference * MT),
         }
     return {"jurisdiction": jurisdiction, "flow": flow, "tonnes": limit_tonnes(value)}
-
-
-def project_id(cohort: str) -> str:
-    """A crediting project's id from its cohort's account (identifiers: A-Z, 0-9, _)."""
-    return cohort.replace("-", "_")[:32]
 
 
 def _allocates(rules: Any, reg: ComplianceRegistry, entity: str, year: int, stage: str) -> bool:

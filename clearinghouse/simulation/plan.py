@@ -83,6 +83,8 @@ class YearPlan:
     rounding: dict[str, int] = field(default_factory=dict)  # t moved onto the largest cohort
     trades: list[Trade] = field(default_factory=list)
     surrender: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    #: crediting projects outside the market: verified reductions issued and kept
+    outside: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 #: cohort holdings carried between years: (jid, cohort) -> unit type -> t
@@ -94,12 +96,6 @@ Capacity = Callable[[str, str, int], int | None]
 def price_of(value: float) -> Decimal:
     """A trade price: two decimals (the registries' prices are money)."""
     return Decimal(str(round(value, 2)))
-
-
-def crediting_share(m: JurisdictionModel) -> Fraction:
-    """The share of a crediting project's reductions issued as credits."""
-    spec = m.spec.crediting
-    return Fraction(spec.share) / 100 if spec is not None else Fraction(1)
 
 
 def own_unit(m: JurisdictionModel) -> str:
@@ -197,13 +193,20 @@ def _cohorts(
         verified = round(m.bau(c, year) - abated)
         plan.verified[key] = verified
         if m.kind == "crediting":
-            # verified reductions, of which the buyer's share is issued: enough that
-            # the credits cover what the project sells (whole tonnes, rounded up)
-            share = crediting_share(m)
-            reductions = math.ceil(math.ceil(abated - 1e-6) / share) if abated > 0 else 0
-            plan.verified[key] = reductions
-            plan.allowances[key] = math.floor(reductions * share)
+            # verified reductions, of which the programme credits the participants a
+            # part (the JCM buyer's share; A6.4: less the SOP and the OMGE): enough
+            # that the credits cover what the project sells (whole tonnes, rounded up)
+            assert m.driver is not None
             plan.obligation[key] = 0
+            if c.id in m.outside:  # outside the market: its whole potential, kept
+                potential = sum(e.potential(year, m.first) for e in c.members)
+                plan.verified[key] = plan.allowances[key] = 0
+                plan.outside[key] = round(potential)
+                continue
+            credits = math.ceil(abated - 1e-6) if abated > 0 else 0
+            reductions = m.driver.reductions(m, credits)
+            plan.verified[key] = reductions
+            plan.allowances[key] = m.driver.credited(m, reductions)
         elif m.kind == "buyer":
             plan.verified[key] = 0
             plan.allowances[key] = 0

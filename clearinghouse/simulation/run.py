@@ -91,6 +91,8 @@ def simulate(
         "compliance": results.compliance(executor.record.closed),
         "periods_not_closed": executor.record.unclosed,
         "conservation": conservation,
+        **({"issuances": executor.record.issued} if executor.record.issued else {}),
+        **({"held_transfers": executor.record.held} if executor.record.held else {}),
         "allocation_differences": _allocation_differences(models, linked, executor, years),
         "market": {
             "method": "SLSQP + Newton polish + least-volume flows "
