@@ -41,9 +41,10 @@ from typing import Any
 
 from adapters.base import Receipt, RegistryApplication
 from adapters.compliance_registry import ComplianceRegistry
+from adapters.wci.joint import hold_joint_auction
 from clearinghouse.checks import CATALOGUE, Refused
 from clearinghouse.simulation.model import MT, JurisdictionModel, limit_tonnes
-from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit
+from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit, price_of
 from clearinghouse.simulation.registry import offset_type
 from clearinghouse.simulation.scenario import LimitAmount, Link, Scenario
 from clearinghouse.system import EmbeddedSystem
@@ -93,6 +94,13 @@ class Record:
     issued: list[dict[str, Any]] = field(default_factory=list)
     #: transfers a registry held back (settlement calendar, trusted-list delay)
     held: list[dict[str, Any]] = field(default_factory=list)
+    #: joint auctions held (their public results)
+    auctions: list[dict[str, Any]] = field(default_factory=list)
+    #: registries with a holding limit: the limit on each trade date and the largest
+    #: holding it counts (jid -> year -> facts)
+    holding_limits: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: the links' agreements: concluded, suspended, resumed, de-linked (with dates)
+    link_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -278,16 +286,20 @@ class Executor:
             if value is not None:
                 limits.append(_limit(value, jurisdiction, flow))
         approach = link.cooperative_approach or f"{link.code}_CA"[:32]
+        effective = link.effective_from or date(start, 1, 1)
         ch.conclude_agreement(
             {
                 "code": link.code,
                 "jurisdictions": [src.code, dst.code],
                 "directions": directions,
                 "limits": limits,
-                "effective_from": link.effective_from or date(start, 1, 1),
+                "effective_from": effective,
                 "authorized": link.authorized,
                 "cooperative_approach": approach if link.authorized else None,
             }
+        )
+        self.record.link_events.append(
+            {"link": link.code, "action": "concluded", "on": effective.isoformat()}
         )
         if link.authorized:
             sides = [(src, link.fraction)]
@@ -314,16 +326,32 @@ class Executor:
         trading (1 January of year + 1)."""
         ch = self.system.clearinghouse
         on = date(year + 1, 1, 1)
+
+        def change(link: Link, action: str, when: date) -> None:
+            ch.change_agreement({"code": link.code, "action": action, "on": when})
+            self.record.link_events.append(
+                {"link": link.code, "action": action, "on": when.isoformat()}
+            )
+
         for link in self.scenario.links:
             if link.delink is not None and year == link.delink:
-                ch.change_agreement({"code": link.code, "action": "delink", "on": on})
+                when = link.delink_on or on
+                before = self.dates(year - 1).trade
+                if when <= before:
+                    raise Refused(
+                        "SIM-002",
+                        file=self.scenario.name,
+                        errors=f"link {link.code}: delink_on {when} comes before the trading of "
+                        f"compliance year {year - 1} ({before}), which the link still carries",
+                    )
+                change(link, "delink", when)
                 continue
             if link.delink is not None and year > link.delink:
                 continue
             if year in link.suspend and (year - 1) not in link.suspend:
-                ch.change_agreement({"code": link.code, "action": "suspend", "on": on})
+                change(link, "suspend", on)
             if year not in link.suspend and (year - 1) in link.suspend:
-                ch.change_agreement({"code": link.code, "action": "resume", "on": on})
+                change(link, "resume", on)
         self.system.settle()
 
     # -- a compliance year --------------------------------------------------------------------
@@ -411,8 +439,13 @@ class Executor:
         by_kind: dict[str, list[Trade]] = {}
         for t in plan.trades:
             by_kind.setdefault(t.kind, []).append(t)
+        sold = by_kind.get("auction", [])
+        for n, offers in enumerate(plan.joint, start=1):
+            group = [t for t in sold if t.jurisdiction in offers]
+            if group:
+                self._joint_auction(y, n, offers, group, on)
         for jid, m in self.models.items():
-            auctions = [t for t in by_kind.get("auction", []) if t.jurisdiction == jid]
+            auctions = [t for t in sold if t.jurisdiction == jid and not m.joint_auction]
             if auctions:
                 self._auction(m, y, auctions, on)
             for kind, account, unit in (
@@ -449,6 +482,69 @@ class Executor:
                 })  # fmt: skip
                 self._held(m, "internal", receipt, on)
         self.release(y)
+        self._holding_limits(y, on)
+
+    def _joint_auction(
+        self, year: int, n: int, offers: dict[str, int], trades: list[Trade], on: date
+    ) -> None:
+        """One joint auction of the plan (``plan.joint``): each jurisdiction offers its
+        share, each winner bids what the plan gives it, in the plan's order, at the
+        market price in the reporting currency; the auction administrator
+        (adapters/wci/joint.py) clears it and records each registry's share, whose
+        deliveries across a border go through the clearinghouse."""
+        registries = {self.models[j].code: self.plain(self.models[j]) for j in offers}
+        price = min(price_of(float(t.price) / self.models[t.jurisdiction].spec.fx) for t in trades)
+        bids: dict[tuple[str, str], int] = {}
+        for t in trades:
+            buyer = self.models[t.to_jurisdiction or t.jurisdiction].code
+            bids[(buyer, t.buyer)] = bids.get((buyer, t.buyer), 0) + t.quantity
+        auction_id = f"{year}-JOINT{n}"
+        offered = {self.models[j].code: q for j, q in offers.items() if q > 0}
+        data = {
+            "auction_id": auction_id, "year": year, "business_date": on, "offers": offered,
+            "bids": [{"registry": r, "account": a, "quantity": q, "price": price}
+                     for (r, a), q in bids.items()],
+        }  # fmt: skip
+        self.record.commands += 1
+        first = next(iter(registries.values()))
+        try:
+            result = hold_joint_auction(registries, data)  # type: ignore[arg-type]
+        except Refused as refused:
+            self.record.refusals.append(
+                Refusal(first.code, "hold_joint_auction", auction_id, year, refused.code,
+                        refused.reason)
+            )  # fmt: skip
+            return
+        self.system.settle()
+        self.record.auctions.append({
+            "auction_id": auction_id, "year": year, "business_date": on.isoformat(),
+            "registries": list(offered), "offered": result["offered"],
+            "sold": result["sold"], "sold_by": result["sold_by"],
+            "settlement_price": result["settlement_price"],
+            "reserve_price": result["reserve_price"], "at_reserve": result["at_reserve"],
+            "bidders": len(bids), "cut": result["cut"],
+            "below_reserve": result["below_reserve"],
+        })  # fmt: skip
+        if result["sold"] != result["offered"] or result["cut"]:
+            reasons = [c["reason"] for c in result["cut"]] or [
+                f"{result['offered'] - result['sold']} of {result['offered']} allowances unsold "
+                f"(bids at {price}, reserve price {result['reserve_price']})"
+            ]
+            self.record.refusals.append(
+                Refusal(first.code, "hold_joint_auction", auction_id, year,
+                        "MKT-601" if result["cut"] else "unsold", "; ".join(reasons))
+            )  # fmt: skip
+
+    def _holding_limits(self, year: int, on: date) -> None:
+        """Where a registry has a holding limit (the WCI's), the limit in force on the
+        trade date and the largest holding it counts after the trades."""
+        for m in self.models.values():
+            reg: Any = self.plain(m)
+            if m.kind != "allowance" or not hasattr(reg, "holding_limit"):
+                continue
+            facts = dict(reg.holding_limit(on))
+            facts["largest_holding"] = max((reg.holding(c.id) for c in m.cohorts), default=0)
+            self.record.holding_limits.setdefault(m.id, {})[str(year)] = facts
 
     def _held(self, m: JurisdictionModel, direction: str, receipt: Receipt, on: date) -> None:
         """Note a transfer the registry holds back (EU/CH: ``ScheduledReceipt``)."""
