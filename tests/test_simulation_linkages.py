@@ -359,3 +359,83 @@ def test_a64_bundled_scenario_accounts_every_forwarded_unit(tmp_path: Path) -> N
     assert sum(data["adjustments"]["CH"].values()) == -crossed
     assert sum(data["adjustments"]["GH"].values()) == crossed + omge
     _matches_the_projection(tmp_path / "run", data)
+
+
+# -- what the simulator refuses -----------------------------------------------------------------
+
+
+def _one_adapter(code: str, allocation: str, extra: str = "") -> str:
+    return f"""\
+name: table
+years: [2021]
+jurisdictions:
+  - id: J
+    party: J
+    adapter: {{code: {code}}}
+    cap: 1
+    allocation: {allocation}
+    entities:
+      count: 2
+      sectors:
+        - {{name: cement, count: 2, emissions: 500000, mac: {{full_cost: 100, max_share: 0.2}},
+           attributes: {{state: DE, base_emissions: {{from: base}}}}}}
+{extra}"""
+
+
+@covers("SIM-002")
+def test_an_allocation_table_only_for_an_adapter_that_takes_one() -> None:
+    from clearinghouse.simulation import model
+
+    # the EU ETS allocates from the national allocation table: the scenario's rule is it
+    table = parse(_one_adapter("EU_ETS", "{type: cap}"), "table.yaml").scenario
+    eu = model.build(table)["J"]
+    assert eu.plan == {("CEMENT-0001", 2021): 500_000, ("CEMENT-0002", 2021): 500_000}
+    registered = eu.registration(eu.cohorts[0])["attributes"]
+    assert registered["allocation"] == {"2021": 500_000}  # what the registry is given
+    # K-ETS allocates by its own rules (grandfathering, benchmarks): refused
+    with pytest.raises(Refused) as own:
+        model.build(parse(_one_adapter("KR_ETS", "{type: cap}"), "table.yaml").scenario)
+    assert own.value.code == "SIM-002" and "allocates by its own rules" in own.value.reason
+    # only a registry that holds joint auctions sells an auctioned share
+    with pytest.raises(Refused) as auction:
+        model.build(parse(_one_adapter("EU_ETS", "{type: cap, auctioned: 0.5}"), "t.yaml").scenario)
+    assert "holds no joint auctions" in auction.value.reason
+
+
+@covers("SIM-002")
+def test_delink_on_and_national_registries_are_checked_where_they_are_written(
+    tmp_path: Path,
+) -> None:
+    two = (ROOT / "scenarios" / "two-markets.yaml").read_text()
+    years = two.replace("years: [2030]", "years: [2030, 2031, 2032]")
+    wrong_year = years.replace(
+        "authorized: true}", "authorized: true, delink: 2031, delink_on: 2030-07-01}"
+    )
+    with pytest.raises(Refused) as early:
+        parse(wrong_year, "two.yaml")
+    assert "delink_on 2030-07-01 must fall in 2031 or 2032" in early.value.reason
+    before_trading = years.replace(
+        "authorized: true}", "authorized: true, delink: 2031, delink_on: 2031-03-01}"
+    )
+    with pytest.raises(Refused) as trading:  # 2030's units trade on 15 May 2031
+        run.simulate(parse(before_trading, "two.yaml"), tmp_path / "run", outputs=False)
+    assert "comes before the trading of compliance year 2030 (2031-05-15)" in (trading.value.reason)
+    national = two.replace(
+        "    party: A\n", "    party: A\n    national: true\n    banking: true\n"
+    )
+    with pytest.raises(Refused) as bank:
+        parse(national, "two.yaml")
+    assert "a national registry retires what it acquires" in bank.value.reason
+
+
+def test_business_dates_move_before_an_early_surrender_deadline() -> None:
+    from clearinghouse.simulation.execute import year_dates
+
+    default = year_dates(2030)
+    assert (default.verify, default.trade, default.surrender) == (
+        date(2031, 4, 20), date(2031, 5, 15), date(2031, 6, 15),
+    )  # fmt: skip
+    assert year_dates(2030, date(2031, 6, 30)) == default  # K-ETS, the pilots: unchanged
+    eu = year_dates(2030, date(2031, 4, 30))  # EU ETS, Swiss ETS [GK]
+    assert eu.surrender == date(2031, 4, 15) and eu.trade == date(2031, 3, 15)
+    assert eu.verify == date(2031, 2, 18) and eu.allocate == date(2031, 2, 23)
