@@ -15,15 +15,23 @@ Everything a simulated year does is a command to a real application in an
     allocation needs);
   - 25 April: allocation, every stage the adapter has for the year (China: pre
     then final; Tokyo and Saitama: excess-reduction credits);
-  - 15 May: trades — a K-ETS-style auction of the year's pool, offsets and the
-    ceiling reserve issued, cross-border transfers (``transfer_abroad``, cleared
-    by the clearinghouse against the agreement), internal transfers with the
-    market price, floor withdrawals;
+  - 15 May: trades — joint auctions (``adapters.wci.joint.hold_joint_auction``)
+    and K-ETS-style auctions of the year's pool, offsets and the ceiling reserve
+    issued, cross-border transfers (``transfer_abroad``, or a crediting
+    programme's own delivery: ``forward``; cleared by the clearinghouse against
+    the agreement), internal transfers with the market price, floor
+    withdrawals; then ticks of business time (``execute_due``) release the
+    transfers a registry held back (the EU–Swiss settlement calendar, the EU's
+    26-hour delay), in the order they fall due;
   - 15 June: compliance surrenders, by unit type;
   - the day after each period's deadline: ``close_period`` with the market price
     as the reference price;
-* de-linking (``delink: Y``) on 1 January of Y + 1 and suspensions likewise, so
-  no unit of compliance year Y crosses; resumption on 1 January after.
+
+  all four moved earlier together when a registry's deadline for the year
+  comes sooner (:func:`year_dates`: the EU ETS's 30 April);
+* de-linking (``delink: Y``) on 1 January of Y + 1 (or ``delink_on``: Ontario's
+  3 July 2018) and suspensions likewise, so no unit of compliance year Y
+  crosses; resumption on 1 January after.
 
 A command a registry or the clearinghouse refuses is not an error of the run:
 it is recorded (with the check code that refused it, SIM-005) in

@@ -18,9 +18,17 @@ who trades with whom:
    matched inside each jurisdiction (one internal transfer per pair and unit
    type); a K-ETS-style auction pool and a ceiling reserve are sellers like the
    others, a floor withdrawal a buyer. Greedy matching gives at most sellers +
-   buyers − 1 trades;
+   buyers − 1 trades. Registries that hold joint auctions (the WCI's) sell
+   their auction shares together first: each short cohort bids its need in
+   whole lots and is served from its own jurisdiction's allowances, then the
+   others' (:meth:`_Book.joint_auction`); what crosses a border between them
+   is those deliveries;
 4. what each cohort surrenders, by unit type: offsets first, then units of
    other jurisdictions, then its own.
+
+A *crediting* registry's projects sell what they abate, in credits that add up
+to the flows; its programme's driver says how many verified reductions that
+takes (:mod:`clearinghouse.simulation.crediting`).
 
 A *credit* system (Tokyo, Saitama) allocates nothing: a facility below its
 annual cap is credited the difference, one above it must surrender the excess;
