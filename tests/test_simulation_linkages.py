@@ -130,6 +130,10 @@ def test_eu_ch_transfers_across_the_link_wait_for_the_settlement_calendar(
     inside = [h for h in data["held_transfers"] if h["direction"] == "internal"]
     assert inside and all(h["registry"] == "EU_ETS" for h in inside)
     assert all(h["execute_at"].endswith("02:00:00") for h in inside)  # 00:00 + 26 h
+    table = (eu_ch[0] / "held_transfers.csv").read_text().splitlines()
+    assert table[0] == "registry,transaction,direction,quantity,initiated,execute_at,executed,state"
+    assert len(table) == 1 + len(data["held_transfers"])
+    assert "held back until they could execute" in (eu_ch[0] / "report.html").read_text()
 
 
 def test_eu_ch_commands_run_before_the_30_april_deadline(
@@ -195,6 +199,10 @@ def test_wci_joint_auctions_clear_above_the_reserve_and_sell_what_is_offered(
         assert a["sold"] == a["offered"] and a["cut"] == [] and a["offered"] % 1_000 == 0
         linked = data["prices_reporting"]["linked"]["CAL"][str(a["year"])]
         assert float(a["settlement_price"]) == pytest.approx(linked, abs=0.01)
+    out = wci[0]
+    assert (out / "auctions.csv").read_text().startswith("auction_id,year,business_date,offered")
+    page = (out / "report.html").read_text()
+    assert "WCI_ON_CA de-linked from 2018-07-03" in page and "Joint auctions" in page
 
 
 def test_wci_holding_limit_is_respected_and_shrinks_when_ontario_leaves(
@@ -330,6 +338,7 @@ def test_a64_mitigation_contribution_units_are_issued_and_never_adjusted(
     mc = issued["solar_mc"]
     assert not mc["tradable"] and mc["reductions"] == 20_000  # its whole potential
     assert mc["credited"] == 20_000 - 1_000 - 400  # less 5% SOP and 2% OMGE
+    assert "SOLAR_MC-0002" in (out / "issuances.csv").read_text()
     with _store(out) as system:
         system.reopen_registries()
         holder = system.registry("A64_GH").account("SOLAR_MC-0002")
