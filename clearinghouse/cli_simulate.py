@@ -151,6 +151,14 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
         "events": data["run"]["events_total"],
         "seconds": data["run"]["seconds"]["total"],
         "report": str(Path(s["output"]) / "report.html"),
+        # the registries' own mechanics, when the run has them
+        "link_changes": [e for e in data.get("link_events", []) if e["action"] != "concluded"],
+        "auctions": [
+            {k: a[k] for k in ("year", "business_date", "registries", "sold", "settlement_price")}
+            for a in data.get("auctions", [])
+        ],
+        "held_transfers": len(data.get("held_transfers", [])),
+        "issuances": len(data.get("issuances", [])),
     }
 
 
@@ -177,6 +185,23 @@ def _text(summary: dict[str, Any]) -> str:
             f"{summary['currency']}"
         )
     lines.append("")
+    for e in summary.get("link_changes", []):
+        done = {"delink": "de-linked", "suspend": "suspended", "resume": "resumed"}
+        lines.append(f"link {e['link']}: {done.get(e['action'], e['action'])} from {e['on']}")
+    for a in summary.get("auctions", []):
+        lines.append(
+            f"joint auction {a['business_date']} ({', '.join(a['registries'])}): "
+            f"{a['sold']:,} vintage-{a['year']} allowances at {a['settlement_price']}"
+        )
+    if summary.get("held_transfers"):
+        lines.append(
+            f"held transfers: {summary['held_transfers']:,}, released on their settlement "
+            "dates or after their delay (results.json, held_transfers)"
+        )
+    if summary.get("issuances"):
+        lines.append(f"crediting issuances: {summary['issuances']:,} (results.json, issuances)")
+    if any(summary.get(k) for k in ("link_changes", "auctions", "held_transfers", "issuances")):
+        lines.append("")
     rule = summary["rules"][0]
     for party, by_year in summary["adjustments"].items():
         total = sum(by_year.values())

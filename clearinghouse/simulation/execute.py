@@ -15,15 +15,23 @@ Everything a simulated year does is a command to a real application in an
     allocation needs);
   - 25 April: allocation, every stage the adapter has for the year (China: pre
     then final; Tokyo and Saitama: excess-reduction credits);
-  - 15 May: trades — a K-ETS-style auction of the year's pool, offsets and the
-    ceiling reserve issued, cross-border transfers (``transfer_abroad``, cleared
-    by the clearinghouse against the agreement), internal transfers with the
-    market price, floor withdrawals;
+  - 15 May: trades — joint auctions (``adapters.wci.joint.hold_joint_auction``)
+    and K-ETS-style auctions of the year's pool, offsets and the ceiling reserve
+    issued, cross-border transfers (``transfer_abroad``, or a crediting
+    programme's own delivery: ``forward``; cleared by the clearinghouse against
+    the agreement), internal transfers with the market price, floor
+    withdrawals; then ticks of business time (``execute_due``) release the
+    transfers a registry held back (the EU–Swiss settlement calendar, the EU's
+    26-hour delay), in the order they fall due;
   - 15 June: compliance surrenders, by unit type;
   - the day after each period's deadline: ``close_period`` with the market price
     as the reference price;
-* de-linking (``delink: Y``) on 1 January of Y + 1 and suspensions likewise, so
-  no unit of compliance year Y crosses; resumption on 1 January after.
+
+  all four moved earlier together when a registry's deadline for the year
+  comes sooner (:func:`year_dates`: the EU ETS's 30 April);
+* de-linking (``delink: Y``) on 1 January of Y + 1 (or ``delink_on``: Ontario's
+  3 July 2018) and suspensions likewise, so no unit of compliance year Y
+  crosses; resumption on 1 January after.
 
 A command a registry or the clearinghouse refuses is not an error of the run:
 it is recorded (with the check code that refused it, SIM-005) in
@@ -41,11 +49,12 @@ from typing import Any
 
 from adapters.base import Receipt, RegistryApplication
 from adapters.compliance_registry import ComplianceRegistry
+from adapters.wci.joint import hold_joint_auction
 from clearinghouse.checks import CATALOGUE, Refused
 from clearinghouse.simulation.model import MT, JurisdictionModel, limit_tonnes
-from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit
+from clearinghouse.simulation.plan import OFFSETS, RESERVE, Trade, YearPlan, own_unit, price_of
 from clearinghouse.simulation.registry import offset_type
-from clearinghouse.simulation.scenario import Crediting, LimitAmount, Link, Scenario
+from clearinghouse.simulation.scenario import LimitAmount, Link, Scenario
 from clearinghouse.system import EmbeddedSystem
 
 
@@ -89,22 +98,46 @@ class Record:
     #: periods not closed because the run covers only part of them (jid -> period ids)
     unclosed: dict[str, list[str]] = field(default_factory=dict)
     commands: int = 0
+    #: crediting issuances: one row per project and year (crediting.py)
+    issued: list[dict[str, Any]] = field(default_factory=list)
+    #: transfers a registry held back (settlement calendar, trusted-list delay)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    #: joint auctions held (their public results)
+    auctions: list[dict[str, Any]] = field(default_factory=list)
+    #: registries with a holding limit: the limit on each trade date and the largest
+    #: holding it counts (jid -> year -> facts)
+    holding_limits: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: the links' agreements: concluded, suspended, resumed, de-linked (with dates)
+    link_events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def verify_date(year: int) -> date:
-    return date(year + 1, 4, 20)
+@dataclass(frozen=True)
+class YearDates:
+    """The business dates of a compliance year's commands."""
+
+    verify: date
+    allocate: date
+    trade: date
+    surrender: date
 
 
-def allocate_date(year: int) -> date:
-    return date(year + 1, 4, 25)
-
-
-def trade_date(year: int) -> date:
-    return date(year + 1, 5, 15)
-
-
-def surrender_date(year: int) -> date:
-    return date(year + 1, 6, 15)
+def year_dates(year: int, deadline: date | None = None) -> YearDates:
+    """Compliance year ``year`` runs in ``year`` + 1: verification 20 April,
+    allocation 25 April, trades 15 May, surrenders 15 June — all moved earlier by
+    the same days when a registry's surrender deadline for the year comes sooner
+    than 30 June, so that surrenders are 15 days before the earliest deadline (EU
+    ETS and Swiss ETS: 30 April, so 15 April) [assumption: the sources give each
+    system's deadline, not a common calendar]."""
+    default = YearDates(
+        date(year + 1, 4, 20), date(year + 1, 4, 25), date(year + 1, 5, 15), date(year + 1, 6, 15)
+    )
+    if deadline is None or deadline - timedelta(days=15) >= default.surrender:
+        return default
+    shift = default.surrender - (deadline - timedelta(days=15))
+    return YearDates(
+        default.verify - shift, default.allocate - shift, default.trade - shift,
+        default.surrender - shift,
+    )  # fmt: skip
 
 
 class Executor:
@@ -119,6 +152,25 @@ class Executor:
         self.models = models
         self.record = Record()
         self.years = scenario.year_list
+        #: the authorization granted for each jurisdiction's units (authorized links)
+        self.authorizations: dict[str, str] = {}
+        self._dates: dict[int, YearDates] = {}
+
+    def dates(self, year: int) -> YearDates:
+        """The business dates of ``year``'s commands (:func:`year_dates`), before the
+        earliest surrender deadline any registry of the scenario has for the year."""
+        if year not in self._dates:
+            deadlines = []
+            for m in self.models.values():
+                period = m.rules.period_of(year) if m.rules is not None else None
+                if period is not None:
+                    deadlines.append(period.surrender_by)
+            self._dates[year] = year_dates(year, min(deadlines, default=None))
+        return self._dates[year]
+
+    def authorization_of(self, m: JurisdictionModel) -> str | None:
+        """The code of the authorization the scenario's links granted for ``m``'s units."""
+        return self.authorizations.get(m.id)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -135,7 +187,9 @@ class Executor:
         receipt = self.system.do(m.code, command, data)
         if receipt.refused:
             self._refused(m.code, command, data.get("transaction_id", ""), year, receipt)
-        elif command == "transfer_abroad" and receipt.state != "completed":
+        elif command in ("transfer_abroad", "forward") and receipt.state not in (
+            "completed", "scheduled",  # scheduled: held back, released by a tick (release)
+        ):  # fmt: skip
             # not refused, yet not credited either (e.g. returned by the destination)
             self.record.refusals.append(
                 Refusal(m.code, command, data["transaction_id"], year, receipt.code or "incomplete",
@@ -189,7 +243,8 @@ class Executor:
         on = date(first, 1, 2)
         for m in self.models.values():
             if m.kind == "crediting":
-                self._projects(m, on)
+                assert m.driver is not None
+                m.driver.setup(self, m, on)
                 continue
             if m.kind == "buyer":
                 for c in m.cohorts:
@@ -203,30 +258,6 @@ class Executor:
                 data = {**m.registration(c), "business_date": on}
                 self.call(m, "register_entity", first, c.id, partial(reg.register_entity, data))
             self._history(m)
-
-    def _projects(self, m: JurisdictionModel, on: date) -> None:
-        """A crediting registry: the methodology approved, the verifier designated and
-        each cohort registered as a project whose participant holds its credits."""
-        spec = m.spec.crediting or Crediting()
-        reg: Any = self.plain(m)
-        first = self.years[0]
-        self.call(m, "approve_methodology", first, spec.methodology, partial(
-            reg.approve_methodology,
-            {"methodology": spec.methodology, "title": spec.title, "business_date": on},
-        ))  # fmt: skip
-        self.call(m, "designate_verifier", first, spec.verifier, partial(
-            reg.designate_verifier, {"verifier": spec.verifier, "business_date": on},
-        ))  # fmt: skip
-        for c in m.cohorts:
-            data = {
-                "project": project_id(c.id),
-                "name": f"{m.spec.name or m.id} {c.sector} project {c.id}",
-                "methodology": spec.methodology,
-                "participant": c.id,
-                "japan_share": spec.share,
-                "business_date": on,
-            }
-            self.call(m, "register_project", first, c.id, partial(reg.register_project, data))
 
     def _history(self, m: JurisdictionModel) -> None:
         """Verify the year before the first (an adapter whose first stage looks back,
@@ -263,25 +294,31 @@ class Executor:
             if value is not None:
                 limits.append(_limit(value, jurisdiction, flow))
         approach = link.cooperative_approach or f"{link.code}_CA"[:32]
+        effective = link.effective_from or date(start, 1, 1)
         ch.conclude_agreement(
             {
                 "code": link.code,
                 "jurisdictions": [src.code, dst.code],
                 "directions": directions,
                 "limits": limits,
-                "effective_from": link.effective_from or date(start, 1, 1),
+                "effective_from": effective,
                 "authorized": link.authorized,
                 "cooperative_approach": approach if link.authorized else None,
             }
+        )
+        self.record.link_events.append(
+            {"link": link.code, "action": "concluded", "on": effective.isoformat()}
         )
         if link.authorized:
             sides = [(src, link.fraction)]
             if link.direction == "two-way":
                 sides.append((dst, 1 / link.fraction))
             for side, _ in sides:
+                code = f"{link.code}-{side.party}-{side.unit}"[:64]
+                self.authorizations.setdefault(side.id, code)
                 ch.grant_authorization(
                     {
-                        "code": f"{link.code}-{side.party}-{side.unit}"[:64],
+                        "code": code,
                         "party": side.party,
                         "cooperative_approach": approach,
                         "unit_types": [side.unit],
@@ -297,16 +334,32 @@ class Executor:
         trading (1 January of year + 1)."""
         ch = self.system.clearinghouse
         on = date(year + 1, 1, 1)
+
+        def change(link: Link, action: str, when: date) -> None:
+            ch.change_agreement({"code": link.code, "action": action, "on": when})
+            self.record.link_events.append(
+                {"link": link.code, "action": action, "on": when.isoformat()}
+            )
+
         for link in self.scenario.links:
             if link.delink is not None and year == link.delink:
-                ch.change_agreement({"code": link.code, "action": "delink", "on": on})
+                when = link.delink_on or on
+                before = self.dates(year - 1).trade
+                if when <= before:
+                    raise Refused(
+                        "SIM-002",
+                        file=self.scenario.name,
+                        errors=f"link {link.code}: delink_on {when} comes before the trading of "
+                        f"compliance year {year - 1} ({before}), which the link still carries",
+                    )
+                change(link, "delink", when)
                 continue
             if link.delink is not None and year > link.delink:
                 continue
             if year in link.suspend and (year - 1) not in link.suspend:
-                ch.change_agreement({"code": link.code, "action": "suspend", "on": on})
+                change(link, "suspend", on)
             if year not in link.suspend and (year - 1) in link.suspend:
-                ch.change_agreement({"code": link.code, "action": "resume", "on": on})
+                change(link, "resume", on)
         self.system.settle()
 
     # -- a compliance year --------------------------------------------------------------------
@@ -323,7 +376,7 @@ class Executor:
                 "year": y,
                 "tonnes": tonnes,
                 "activity": m.activity(c, y, float(tonnes)),
-                "business_date": verify_date(y),
+                "business_date": self.dates(y).verify,
             }
             self.call(m, "verify_emissions", y, c.id, partial(reg.verify_emissions, data))
 
@@ -331,17 +384,26 @@ class Executor:
         y = plan.year
         if m.kind == "buyer":
             return
-        if m.kind == "crediting":  # the Joint Committee decides each project's issuance
-            spec = m.spec.crediting or Crediting()
+        if m.kind == "crediting":  # each project's verified reductions, as its programme
+            driver = m.driver  # issues them (clearinghouse/simulation/crediting.py)
+            assert driver is not None
+            on = self.dates(y).allocate
             for c in m.cohorts:
-                reductions = plan.verified[(m.id, c.id)]
-                if reductions > 0:
-                    receipt = self.do(m, "decide_issuance", y, {
-                        "transaction_id": f"{y}-D-{c.id}"[:80], "project": project_id(c.id),
-                        "year": y, "reductions": reductions, "verifier": spec.verifier,
-                        "business_date": allocate_date(y),
-                    })  # fmt: skip
-                    self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+                key = (m.id, c.id)
+                reductions = plan.outside.get(key) or plan.verified[key]
+                if reductions <= 0:
+                    continue
+                receipt = driver.issue(self, m, c, y, reductions, on)
+                self.record.issued.append({
+                    "jurisdiction": m.id, "project": c.id, "sector": c.sector, "year": y,
+                    "reductions": reductions, "credited": driver.credited(m, reductions),
+                    "state": receipt.state, "tradable": key not in plan.outside,
+                })  # fmt: skip
+                if receipt.refused:
+                    continue
+                self.record.allocated[(m.id, c.id, y)] = receipt.quantity
+                if key in plan.outside:
+                    driver.keep(self, m, c, y, driver.credited(m, reductions), on)
             return
         rules = m.rules
         assert rules is not None
@@ -362,7 +424,7 @@ class Executor:
                         "entity": c.id,
                         "year": y,
                         "stage": stage,
-                        "business_date": allocate_date(y),
+                        "business_date": self.dates(y).allocate,
                     },
                 )
                 if not receipt.refused:
@@ -372,7 +434,7 @@ class Executor:
 
     def trade(self, plan: YearPlan) -> None:
         y = plan.year
-        on = trade_date(y)
+        on = self.dates(y).trade
         counter: dict[str, int] = {}
 
         def tid(jid: str, kind: str) -> str:
@@ -385,8 +447,13 @@ class Executor:
         by_kind: dict[str, list[Trade]] = {}
         for t in plan.trades:
             by_kind.setdefault(t.kind, []).append(t)
+        sold = by_kind.get("auction", [])
+        for n, offers in enumerate(plan.joint, start=1):
+            group = [t for t in sold if t.jurisdiction in offers]
+            if group:
+                self._joint_auction(y, n, offers, group, on)
         for jid, m in self.models.items():
-            auctions = [t for t in by_kind.get("auction", []) if t.jurisdiction == jid]
+            auctions = [t for t in sold if t.jurisdiction == jid and not m.joint_auction]
             if auctions:
                 self._auction(m, y, auctions, on)
             for kind, account, unit in (
@@ -405,17 +472,133 @@ class Executor:
             m = self.models[t.jurisdiction]
             if t.kind == "export":
                 assert t.to_jurisdiction is not None
-                self.do(m, "transfer_abroad", y, {
+                data = {
                     "transaction_id": tid(t.jurisdiction, "X"), "account": t.seller,
                     "to_registry": self.models[t.to_jurisdiction].code, "to_account": t.buyer,
                     "quantity": t.quantity, "unit_type": t.unit_type, "business_date": on,
-                })  # fmt: skip
+                }  # fmt: skip
+                if m.driver is not None:  # a crediting programme delivers its own way
+                    receipt = m.driver.export(self, m, data, y)
+                else:
+                    receipt = self.do(m, "transfer_abroad", y, data)
+                self._held(m, "out", receipt, on)
             else:
-                self.do(m, "transfer", y, {
+                receipt = self.do(m, "transfer", y, {
                     "transaction_id": tid(t.jurisdiction, "T"), "account": t.seller,
                     "to_account": t.buyer, "quantity": t.quantity, "unit_type": t.unit_type,
                     "price": t.price, "business_date": on,
                 })  # fmt: skip
+                self._held(m, "internal", receipt, on)
+        self.release(y)
+        self._holding_limits(y, on)
+
+    def _joint_auction(
+        self, year: int, n: int, offers: dict[str, int], trades: list[Trade], on: date
+    ) -> None:
+        """One joint auction of the plan (``plan.joint``): each jurisdiction offers its
+        share, each winner bids what the plan gives it, in the plan's order, at the
+        market price in the reporting currency; the auction administrator
+        (adapters/wci/joint.py) clears it and records each registry's share, whose
+        deliveries across a border go through the clearinghouse."""
+        registries = {self.models[j].code: self.plain(self.models[j]) for j in offers}
+        price = min(price_of(float(t.price) / self.models[t.jurisdiction].spec.fx) for t in trades)
+        bids: dict[tuple[str, str], int] = {}
+        for t in trades:
+            buyer = self.models[t.to_jurisdiction or t.jurisdiction].code
+            bids[(buyer, t.buyer)] = bids.get((buyer, t.buyer), 0) + t.quantity
+        auction_id = f"{year}-JOINT{n}"
+        offered = {self.models[j].code: q for j, q in offers.items() if q > 0}
+        data = {
+            "auction_id": auction_id, "year": year, "business_date": on, "offers": offered,
+            "bids": [{"registry": r, "account": a, "quantity": q, "price": price}
+                     for (r, a), q in bids.items()],
+        }  # fmt: skip
+        self.record.commands += 1
+        first = next(iter(registries.values()))
+        try:
+            result = hold_joint_auction(registries, data)  # type: ignore[arg-type]
+        except Refused as refused:
+            self.record.refusals.append(
+                Refusal(first.code, "hold_joint_auction", auction_id, year, refused.code,
+                        refused.reason)
+            )  # fmt: skip
+            return
+        self.system.settle()
+        self.record.auctions.append({
+            "auction_id": auction_id, "year": year, "business_date": on.isoformat(),
+            "registries": list(offered), "offered": result["offered"],
+            "sold": result["sold"], "sold_by": result["sold_by"],
+            "settlement_price": result["settlement_price"],
+            "reserve_price": result["reserve_price"], "at_reserve": result["at_reserve"],
+            "bidders": len(bids), "cut": result["cut"],
+            "below_reserve": result["below_reserve"],
+        })  # fmt: skip
+        if result["sold"] != result["offered"] or result["cut"]:
+            reasons = [c["reason"] for c in result["cut"]] or [
+                f"{result['offered'] - result['sold']} of {result['offered']} allowances unsold "
+                f"(bids at {price}, reserve price {result['reserve_price']})"
+            ]
+            self.record.refusals.append(
+                Refusal(first.code, "hold_joint_auction", auction_id, year,
+                        "MKT-601" if result["cut"] else "unsold", "; ".join(reasons))
+            )  # fmt: skip
+
+    def _holding_limits(self, year: int, on: date) -> None:
+        """Where a registry has a holding limit (the WCI's), the limit in force on the
+        trade date and the largest holding it counts after the trades."""
+        for m in self.models.values():
+            reg: Any = self.plain(m)
+            if m.kind != "allowance" or not hasattr(reg, "holding_limit"):
+                continue
+            facts = dict(reg.holding_limit(on))
+            facts["largest_holding"] = max((reg.holding(c.id) for c in m.cohorts), default=0)
+            self.record.holding_limits.setdefault(m.id, {})[str(year)] = facts
+
+    def _held(self, m: JurisdictionModel, direction: str, receipt: Receipt, on: date) -> None:
+        """Note a transfer the registry holds back (EU/CH: ``ScheduledReceipt``)."""
+        if receipt.state != "scheduled":
+            return
+        self.record.held.append({
+            "registry": m.code, "transaction": receipt.transaction_id, "direction": direction,
+            "quantity": receipt.quantity, "initiated": on.isoformat(),
+            "execute_at": str(getattr(receipt, "execute_at", "")),
+            "waits_for": list(getattr(receipt, "waits_for", [])), "executed": None,
+            "state": "scheduled",
+        })  # fmt: skip
+
+    def release(self, year: int) -> None:
+        """Tick business time for registries that hold transfers back until they may
+        execute (``execute_due``: the EU–Swiss settlement calendar, the EU's 26-hour
+        delay): at each due time, in order, every such registry executes what is due
+        and the system settles, until nothing waits. A held transfer that does not
+        end completed is recorded as a refusal (SIM-005)."""
+        waiting = [m for m in self.models.values() if hasattr(self.plain(m), "execute_due")]
+        if not waiting:
+            return
+        while True:
+            due = [d.execute_at for m in waiting for d in self.plain(m).pending()]  # type: ignore[attr-defined]
+            if not due:
+                break
+            at = min(due)
+            for m in waiting:
+                self.plain(m).execute_due(  # type: ignore[attr-defined]
+                    {"business_date": at.date(), "time": at.time()}
+                )
+            self.system.settle()
+        for row in self.record.held:
+            if row["state"] != "scheduled":
+                continue
+            reg: Any = self.system.registry(row["registry"])
+            deferred = reg.deferred(row["transaction"])
+            receipt = reg.deferred_receipt(deferred)
+            row["executed"] = deferred.closed_on.isoformat() if deferred.closed_on else None
+            row["state"] = receipt.state
+            if receipt.state != "completed":
+                self.record.refusals.append(
+                    Refusal(row["registry"], "execute_due", row["transaction"], year,
+                            receipt.code or receipt.state, receipt.reason or
+                            f"the held transfer ended {receipt.state}, not completed")
+                )  # fmt: skip
 
     def _auction(self, m: JurisdictionModel, year: int, trades: list[Trade], on: date) -> None:
         """A K-ETS-style uniform-price auction of the pool, every bid at the market price."""
@@ -437,7 +620,7 @@ class Executor:
                     self.do(m, "retire", y, {
                         "transaction_id": f"{y}-R{n}-{c.id}"[:80], "account": c.id,
                         "quantity": q, "unit_type": unit, "purpose": "ndc",
-                        "business_date": surrender_date(y),
+                        "business_date": self.dates(y).surrender,
                     })  # fmt: skip
             return
         rules = m.rules
@@ -453,7 +636,7 @@ class Executor:
                 self.do(m, "comply", y, {
                     "transaction_id": f"{y}-S{n}-{c.id}"[:80], "entity": c.id,
                     "period": period.id, "quantity": quantity, "unit_type": unit,
-                    "business_date": surrender_date(y),
+                    "business_date": self.dates(y).surrender,
                 })  # fmt: skip
 
     def close(self, m: JurisdictionModel, year: int, price: Decimal) -> None:
@@ -493,11 +676,6 @@ def _limit(value: Any, jurisdiction: str, flow: str) -> dict[str, Any]:
             "reference": round(value.reference * MT),
         }
     return {"jurisdiction": jurisdiction, "flow": flow, "tonnes": limit_tonnes(value)}
-
-
-def project_id(cohort: str) -> str:
-    """A crediting project's id from its cohort's account (identifiers: A-Z, 0-9, _)."""
-    return cohort.replace("-", "_")[:32]
 
 
 def _allocates(rules: Any, reg: ComplianceRegistry, entity: str, year: int, stage: str) -> bool:

@@ -36,6 +36,7 @@ from adapters.compliance import ComplianceRules, CoveredEntity
 from adapters.compliance_registry import ComplianceRegistry
 from clearinghouse.checks import Refused
 from clearinghouse.simulation import mac
+from clearinghouse.simulation.crediting import CreditingDriver, driver_of
 from clearinghouse.simulation.entities import Cohort, Entity, cohorts, draw, resolve
 from clearinghouse.simulation.market import Arc, ClearingError, Market, Solution, clear
 from clearinghouse.simulation.registry import scenario_registry
@@ -67,8 +68,18 @@ class JurisdictionModel:
     offsets: dict[int, float] = field(default_factory=dict)  # Mt potential
     floor: dict[int, float | None] = field(default_factory=dict)
     ceiling: dict[int, float | None] = field(default_factory=dict)
-    #: the scenario registry's allocation plan, t (adapters: None, they decide)
+    #: the scenario registry's allocation plan, t (adapters: None, they decide —
+    #: except one that allocates from a table given at registration: the plan is it)
     plan: dict[tuple[str, int], int] | None = None
+    #: of the plan, what the registry sells at auction instead (allocation.auctioned)
+    withheld: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: the registry sells its auction share at joint auctions with the registries it
+    #: is linked to (the WCI's: ``record_auction``, adapters/wci/joint.py)
+    joint_auction: bool = False
+    #: a crediting registry's driver (clearinghouse/simulation/crediting.py)
+    driver: CreditingDriver | None = None
+    #: crediting projects whose units no link carries (not in the market)
+    outside: set[str] = field(default_factory=set)
     #: the scenario's name, for messages
     scenario: str = ""
 
@@ -100,6 +111,13 @@ class JurisdictionModel:
         if rules is not None and rules.allowance_types:
             return rules.allowance_types[0]
         return self.config.unit_types[0]
+
+    def market_entities(self) -> list[Entity]:
+        """The entities whose abatement the market clears (not a crediting project
+        whose units no link carries)."""
+        if not self.outside:
+            return self.entities
+        return [e for c in self.cohorts if c.id not in self.outside for e in c.members]
 
     # -- per cohort --------------------------------------------------------------------------
 
@@ -133,8 +151,10 @@ class JurisdictionModel:
             else:
                 attributes[key] = resolve(first, quantities)
         if self.plan is not None:
-            attributes["allocation"] = {
-                str(y): self.plan[(cohort.id, y)] for y in self.years if (cohort.id, y) in self.plan
+            attributes["allocation"] = {  # free allocation: the auctioned part is sold
+                str(y): self.plan[(cohort.id, y)] - self.withheld.get((cohort.id, y), 0)
+                for y in self.years
+                if (cohort.id, y) in self.plan
             }
         return {
             "entity": cohort.id,
@@ -170,7 +190,7 @@ class JurisdictionModel:
         for c in self.cohorts:
             for y in self.years:
                 if self.plan is not None:
-                    out[(c.id, y)] = (self.plan[(c.id, y)], 0)
+                    out[(c.id, y)] = (self.plan[(c.id, y)], self.withheld.get((c.id, y), 0))
                 elif self.kind == "crediting":  # projects owe nothing: what they abate they sell
                     out[(c.id, y)] = (round(self.bau(c, y)), 0)
                 else:
@@ -233,7 +253,7 @@ def registry_kind(config: RegistryConfig) -> str:
     application = config.application
     if application is not None and issubclass(application, ComplianceRegistry):  # type: ignore[arg-type]
         return "credit" if hasattr(config.rules, "annual_cap") else "allowance"
-    if application is not None and hasattr(application, "decide_issuance"):
+    if driver_of(config) is not None:
         return "crediting"
     return "buyer"
 
@@ -274,6 +294,10 @@ def _model(
     currency = j.currency or scenario.currency
     if j.adapter is not None:
         config = build_adapter(j.adapter)
+    elif j.national:
+        # a plain registry: it holds what it acquires and retires it for the NDC
+        config = RegistryConfig(j.id, j.name or f"{j.party} national registry", j.party,
+                                (f"{j.id[:27]}_NR",))  # fmt: skip
     else:
         share = Fraction(str(j.offsets.limit)) if j.offsets is not None else None
         config = scenario_registry(j.id, j.name or j.id, j.party, years, accepted, share, currency)
@@ -325,6 +349,10 @@ def _model(
         )  # fmt: skip
     model = JurisdictionModel(j, config, years, entities, groups, currency, kind)
     model.scenario = scenario.name
+    if kind == "crediting":
+        model.driver = driver_of(config)
+        assert model.driver is not None
+        model.outside = {c.id for c in groups if not model.driver.tradable(model, c)}
     if j.offsets is not None:
         supply = series(j.offsets.supply, years)
         model.offsets = dict(supply)
@@ -332,9 +360,78 @@ def _model(
         pc = j.price_controls
         model.floor = dict(series(pc.floor, years)) if pc.floor is not None else {}
         model.ceiling = dict(series(pc.ceiling, years)) if pc.ceiling is not None else {}
+    model.joint_auction = hasattr(config.application, "record_auction")
     if j.adapter is None or kind == "buyer":
         model.plan = _plan(model, j, years)
+    elif j.allocation is not None:
+        _table_adapter(scenario, model, j)
+        model.plan = _plan(model, j, years)
+    if j.allocation is not None and j.allocation.auctioned is not None:
+        model.withheld = _withheld(model, j.allocation.auctioned, years)
     return model
+
+
+#: a quantity no adapter would allocate by itself: the probe of :func:`_table_adapter`
+_PROBE = 7_654_321
+
+
+def _table_adapter(scenario: Scenario, model: JurisdictionModel, j: Jurisdiction) -> None:
+    """Refuse (SIM-002) an ``allocation`` for an adapter that does not allocate from
+    a table given at registration, and ``auctioned`` for one that holds no auctions.
+    Asked of the adapter's own rules: allocating with a probe table must give the
+    probe back (EU ETS, Swiss ETS, WCI: ``attributes.allocation``)."""
+    rules = model.rules
+    assert j.allocation is not None
+    year = model.first
+    reads = False
+    if rules is not None and model.kind == "allowance":
+        entity = _covered(model, model.cohorts[0], {"allocation": {str(year): _PROBE}})
+        try:
+            reads = rules.allocation(entity, year, rules.stages(year)[-1]).total == _PROBE
+        except (Refused, KeyError, TypeError, ValueError):
+            reads = False
+    if not reads:
+        raise Refused(
+            "SIM-002",
+            file=scenario.name,
+            errors=f"{j.id}: {model.code} allocates by its own rules: leave allocation out "
+            "(only an adapter that allocates from a table given at registration takes one)",
+        )
+    if j.allocation.auctioned is not None and not model.joint_auction:
+        raise Refused(
+            "SIM-002",
+            file=scenario.name,
+            errors=f"{j.id}: {model.code} holds no joint auctions: leave allocation.auctioned out",
+        )
+
+
+def _withheld(
+    model: JurisdictionModel, auctioned: Any, years: list[int]
+) -> dict[tuple[str, int], int]:
+    """The auctioned part of each cohort's allowances (whole tonnes, down)."""
+    share = series(auctioned, years)
+    assert model.plan is not None
+    return {
+        (c.id, y): int(model.plan[(c.id, y)] * Fraction(str(share[y]))) for c in model.cohorts
+        for y in years
+    }  # fmt: skip
+
+
+def _covered(
+    model: JurisdictionModel, cohort: Cohort, extra: dict[str, Any] | None = None
+) -> CoveredEntity:
+    """The cohort as an in-memory covered entity of its registry (for the rules'
+    pure functions)."""
+    reg = model.registration(cohort)
+    return CoveredEntity(
+        registry=model.code,
+        entity=cohort.id,
+        name=reg["name"],
+        sector=reg["sector"],
+        account=cohort.id,
+        attributes={**reg["attributes"], **(extra or {})},
+        registered_on=date(model.first, 1, 1),
+    )
 
 
 def _plan(
@@ -382,7 +479,7 @@ def markets(
             first = m.first
             curve = mac.MacCurve(
                 mac.Piece(e.cost(y) / (e.potential(y, first) / MT), e.potential(y, first) / MT)
-                for e in m.entities
+                for e in m.market_entities()
                 if e.potential(y, first) > 0
             )
             if m.offsets.get(y):

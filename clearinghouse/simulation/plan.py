@@ -18,9 +18,17 @@ who trades with whom:
    matched inside each jurisdiction (one internal transfer per pair and unit
    type); a K-ETS-style auction pool and a ceiling reserve are sellers like the
    others, a floor withdrawal a buyer. Greedy matching gives at most sellers +
-   buyers − 1 trades;
+   buyers − 1 trades. Registries that hold joint auctions (the WCI's) sell
+   their auction shares together first: each short cohort bids its need in
+   whole lots and is served from its own jurisdiction's allowances, then the
+   others' (:meth:`_Book.joint_auction`); what crosses a border between them
+   is those deliveries;
 4. what each cohort surrenders, by unit type: offsets first, then units of
    other jurisdictions, then its own.
+
+A *crediting* registry's projects sell what they abate, in credits that add up
+to the flows; its programme's driver says how many verified reductions that
+takes (:mod:`clearinghouse.simulation.crediting`).
 
 A *credit* system (Tokyo, Saitama) allocates nothing: a facility below its
 annual cap is credited the difference, one above it must surrender the excess;
@@ -45,6 +53,8 @@ from clearinghouse.simulation.registry import offset_type
 from clearinghouse.simulation.scenario import Link, Scenario
 
 AUCTION = "AUCTION"  # K-ETS-style: the year's auction pool, sold by ``hold_auction``
+#: joint auctions sell whole lots of 1,000 allowances (registries-and-reporting.md L48)
+LOT = 1_000
 RESERVE = "RESERVE"  # the authority's account: ceiling sales and floor withdrawals
 OFFSETS = "OFFSETS"  # offset credits issued before they are sold to entities
 
@@ -83,6 +93,12 @@ class YearPlan:
     rounding: dict[str, int] = field(default_factory=dict)  # t moved onto the largest cohort
     trades: list[Trade] = field(default_factory=list)
     surrender: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    #: joint auctions: the jurisdictions that auction together, each group's offers
+    #: (t, in the order the registries serve winners) and the lots bid beyond needs
+    joint: list[dict[str, int]] = field(default_factory=list)
+    lot_rounding: dict[str, int] = field(default_factory=dict)
+    #: crediting projects outside the market: verified reductions issued and kept
+    outside: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 #: cohort holdings carried between years: (jid, cohort) -> unit type -> t
@@ -94,12 +110,6 @@ Capacity = Callable[[str, str, int], int | None]
 def price_of(value: float) -> Decimal:
     """A trade price: two decimals (the registries' prices are money)."""
     return Decimal(str(round(value, 2)))
-
-
-def crediting_share(m: JurisdictionModel) -> Fraction:
-    """The share of a crediting project's reductions issued as credits."""
-    spec = m.spec.crediting
-    return Fraction(spec.share) / 100 if spec is not None else Fraction(1)
 
 
 def own_unit(m: JurisdictionModel) -> str:
@@ -153,11 +163,35 @@ def plan_year(
     for jid, m in models.items():
         book.deliver_offsets(m)
         book.keep(jid, plan.banked[jid] + plan.unused.get(jid, 0))
+    for group in joint_groups(scenario, models, year):
+        book.joint_auction(group, solution)
     book.cross_border(scenario, solution, limits)
     for m in models.values():
         book.domestic(m, solution)
     book.surrender()
     return plan
+
+
+def joint_groups(
+    scenario: Scenario, models: dict[str, JurisdictionModel], year: int
+) -> list[list[str]]:
+    """Jurisdictions whose registries auction together in ``year``: those that hold
+    joint auctions (the WCI's), grouped by the links in force between them, in the
+    scenario's order (a jurisdiction linked to none auctions alone)."""
+    joint = [jid for jid, m in models.items() if m.joint_auction]
+    group_of = {jid: {jid} for jid in joint}
+    for link in scenario.links:
+        a, b = link.from_, link.to
+        if a in group_of and b in group_of and link.active(year) and group_of[a] is not group_of[b]:
+            merged = group_of[a] | group_of[b]
+            for jid in merged:
+                group_of[jid] = merged
+    out: list[list[str]] = []
+    for jid in joint:
+        group = [j for j in joint if j in group_of[jid]]
+        if group not in out:
+            out.append(group)
+    return out
 
 
 # -- 1 and 2: whole tonnes ------------------------------------------------------------------
@@ -197,14 +231,8 @@ def _cohorts(
         verified = round(m.bau(c, year) - abated)
         plan.verified[key] = verified
         if m.kind == "crediting":
-            # verified reductions, of which the buyer's share is issued: enough that
-            # the credits cover what the project sells (whole tonnes, rounded up)
-            share = crediting_share(m)
-            reductions = math.ceil(math.ceil(abated - 1e-6) / share) if abated > 0 else 0
-            plan.verified[key] = reductions
-            plan.allowances[key] = math.floor(reductions * share)
-            plan.obligation[key] = 0
-        elif m.kind == "buyer":
+            continue  # below: the projects together
+        if m.kind == "buyer":
             plan.verified[key] = 0
             plan.allowances[key] = 0
             plan.obligation[key] = 0  # what it receives, once the flows are known
@@ -215,6 +243,8 @@ def _cohorts(
             plan.allowances[key] = total - auctioned
             plan.obligation[key] = verified
             pool += auctioned
+    if m.kind == "crediting":
+        _projects(plan, m, pos.price)
     plan.auction_pool[jid] = pool
     plan.reserve[jid] = round(pos.reserve * MT)
     plan.banked[jid] = round(solution.banked.get((jid, year), 0.0) * MT)
@@ -224,6 +254,36 @@ def _cohorts(
     else:
         plan.unused[jid] = surplus
     plan.offsets[jid] = _offsets_used(m, pos.price, year, allowances)
+
+
+def _projects(plan: YearPlan, m: JurisdictionModel, price: float) -> None:
+    """A crediting registry's projects: each sells what it abates at the price, in
+    whole credits that add up to what crosses the links (the rounding on the
+    largest project), and its verified reductions are the fewest whose issuance
+    credits that much to its participants (the JCM buyer's share; A6.4: less the
+    share of proceeds and the OMGE — clearinghouse/simulation/crediting.py). A
+    project outside the market abates its whole potential and keeps its credits."""
+    driver = m.driver
+    assert driver is not None
+    year = plan.year
+    sold = sum(q for arc, q in plan.flows.items() if arc.split("->")[0] == m.id)
+    credits: dict[str, int] = {}
+    for c in m.cohorts:
+        key = (m.id, c.id)
+        plan.obligation[key] = plan.verified[key] = plan.allowances[key] = 0
+        if c.id in m.outside:
+            potential = sum(e.potential(year, m.first) for e in c.members)
+            plan.outside[key] = round(potential)
+        else:
+            credits[c.id] = round(c.abatement(price, year, m.first))
+    gap = sold - sum(credits.values())
+    if credits and gap:
+        largest = max(credits, key=lambda cid: credits[cid])
+        credits[largest] = max(0, credits[largest] + gap)
+    for cid, q in credits.items():
+        reductions = driver.reductions(m, q)
+        plan.verified[(m.id, cid)] = reductions
+        plan.allowances[(m.id, cid)] = driver.credited(m, reductions)
 
 
 def _offsets_used(
@@ -294,6 +354,7 @@ class _Book:
         self.models = models
         self.holdings = holdings
         self.open: dict[tuple[str, str], int] = {}
+        self.auctioned_arcs: set[str] = set()
         for jid, m in models.items():
             idle = not m.spec.banking
             for c in m.cohorts:
@@ -334,11 +395,81 @@ class _Book:
             self.open[(jid, cid)] -= q
             quantity -= q
 
+    def joint_auction(self, group: list[str], solution: Solution) -> None:
+        """The group's allowances for auction sold at one joint auction: every short
+        cohort bids its need rounded up to whole lots of 1,000 (L48), at the market
+        price; each jurisdiction offers its auction share plus the lots its own
+        bidders round up [assumption: at most 999 t per bidder more than the cap's
+        auction share is issued]; the winners are served as the registries serve
+        them — from their own jurisdiction's allowances first, then the others' in
+        the order of the offers (adapters/wci/joint.py ``distribute``, [GK]) — so
+        what crosses a border is what the auction delivers across it. The flows of
+        the arcs inside the group are those deliveries (their net per jurisdiction
+        is the clearing's)."""
+        plan = self.plan
+        pools = {j: plan.auction_pool[j] for j in group}
+        if not any(pools.values()):
+            return
+        bids: list[tuple[str, str, int]] = []
+        rounding = dict.fromkeys(group, 0)
+        for j in group:
+            for cid in self._ranked(j, long=False):
+                need = -self.open[(j, cid)]
+                if need > 0:
+                    bid = math.ceil(need / LOT) * LOT
+                    bids.append((j, cid, bid))
+                    rounding[j] += bid - need
+        # the offers' order is the order the registries serve winners from other
+        # jurisdictions: the longest first, so the fewest allowances cross a border
+        # (the clearing's least-volume flows, as far as the greedy rule allows)
+        needs = {j: sum(b for bj, _, b in bids if bj == j) for j in group}
+        order = sorted(group, key=lambda j: needs[j] - pools[j])
+        offers = {j: pools[j] + rounding[j] for j in order}
+        gap = sum(b for _, _, b in bids) - sum(offers.values())
+        if gap:  # rounding in the clearing's Mt: the largest offer takes it up
+            largest = max(group, key=lambda j: offers[j])
+            offers[largest] = max(0, offers[largest] + gap)
+            rounding[largest] += gap
+        plan.joint.append(dict(offers))
+        for j in group:
+            plan.lot_rounding[j] = rounding[j]
+            plan.auction_pool[j] = 0  # sold here, not again by the domestic matching
+        for arc in [a for a in plan.flows if set(a.split("->")) <= set(group)]:
+            del plan.flows[arc]
+            plan.received.pop(arc, None)
+        left = dict(offers)
+        for buyer_j, cid, bid in bids:
+            want = bid
+            for source in [buyer_j, *(j for j in offers if j != buyer_j)]:
+                take = min(want, left[source])
+                if take <= 0:
+                    continue
+                unit = self.models[source].unit
+                price = price_of(solution.price(source, plan.year))
+                cross = source != buyer_j
+                arc = f"{source}->{buyer_j}"
+                plan.trades.append(
+                    Trade("auction", source, AUCTION, cid, unit, take, take, price,
+                          buyer_j if cross else None, None, arc if cross else None)
+                )  # fmt: skip
+                if cross:
+                    plan.flows[arc] = plan.flows.get(arc, 0) + take
+                    plan.received[arc] = plan.received.get(arc, 0) + take
+                self.open[(buyer_j, cid)] += take
+                self._add((buyer_j, cid), unit, take)
+                left[source] -= take
+                want -= take
+                if want == 0:
+                    break
+        self.auctioned_arcs |= {a for a in plan.flows if set(a.split("->")) <= set(group)}
+
     def cross_border(
         self, scenario: Scenario, solution: Solution, capacity: dict[tuple[str, str], int]
     ) -> None:
         plan = self.plan
         for arc, tonnes in sorted(plan.flows.items()):
+            if arc in self.auctioned_arcs:  # delivered by a joint auction
+                continue
             source, destination = arc.split("->")
             link, rate = link_between(scenario.links, source, destination)
             sent = self.models[source].unit

@@ -77,6 +77,7 @@ def html(data: dict[str, Any], charts: dict[str, str]) -> str:
         f"<img src='{charts['adjustments']}' alt='adjustments'>" if "adjustments" in charts else "",
         "<h2>Compliance in the registries</h2>",
         _compliance(data),
+        _mechanics(data),
         "<h2>The run</h2>",
         _run(data),
         "<h2>Assumptions and sources</h2>",
@@ -86,6 +87,9 @@ def html(data: dict[str, Any], charts: dict[str, str]) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+_DONE = {"delink": "de-linked", "suspend": "suspended", "resume": "resumed"}
 
 
 def _findings(data: dict[str, Any], years: list[str], currency: str) -> str:
@@ -108,6 +112,15 @@ def _findings(data: dict[str, Any], years: list[str], currency: str) -> str:
         if not data["refusals"]
         else f"<span class='bad'>{len(data['refusals'])} command(s) refused</span> (below)"
     )
+    changes = [e for e in data.get("link_events", []) if e["action"] != "concluded"]
+    changed = (
+        "<li>Link changes: "
+        + "; ".join(f"{escape(e['link'])} {_DONE.get(e['action'], e['action'])} from "
+                    f"{escape(e['on'])}" for e in changes)
+        + " (nothing crosses a de-linked or suspended link from that date).</li>"
+        if changes
+        else ""
+    )  # fmt: skip
     return (
         "<h2>In short</h2><ul>"
         f"<li>Prices in {last}, without → with the link ({escape(currency)}/t): "
@@ -116,7 +129,7 @@ def _findings(data: dict[str, Any], years: list[str], currency: str) -> str:
         f"{_money(total_paid)} {escape(currency)}.</li>"
         f"<li>Linking saved {_money(gain)} {escape(currency)} in total abatement and "
         "trade costs (the sum of every jurisdiction's gain).</li>"
-        f"<li>The event log: {check}; {refused}.</li></ul>"
+        f"{changed}<li>The event log: {check}; {refused}.</li></ul>"
     )
 
 
@@ -225,6 +238,148 @@ def _compliance(data: dict[str, Any]) -> str:
             "the market assumed (results.json, allocation_differences).</p>"
         )
     return text
+
+
+def _mechanics(data: dict[str, Any]) -> str:
+    """What the registries' own mechanics did: the links' agreements over time, joint
+    auctions, holding limits, transfers held back for the settlement calendar, and
+    crediting issuances — each only when the run has them."""
+    parts = ["<h2>Links and the registries' own mechanics</h2>"]
+    events = data.get("link_events", [])
+    if events:
+        rows = [[escape(e["link"]), escape(e["action"]), escape(e["on"])] for e in events]
+        parts.append(
+            "<p>The linkage agreements as the clearinghouse recorded them (a "
+            "de-linked agreement refuses every transfer from its date, AGR-004):</p>"
+            + _table(["link", "event", "effective"], rows)
+        )
+    auctions = data.get("auctions", [])
+    if auctions:
+        rows = [
+            [
+                str(a["year"]),
+                escape(a["business_date"]),
+                escape(", ".join(a["registries"])),
+                f"{a['offered']:,}",
+                f"{a['sold']:,}",
+                escape(str(a["settlement_price"])),
+                escape(a["reserve_price"]),
+                escape(", ".join(f"{k} {v:,}" for k, v in a["sold_by"].items())),
+            ]
+            for a in auctions
+        ]
+        parts.append(
+            "<p>Joint auctions (sealed bids in lots of 1,000, one uniform price; each winner "
+            "served from its own jurisdiction's allowances first, the rest delivered across "
+            "the link through the clearinghouse):</p>"
+            + _table(
+                [
+                    "vintage",
+                    "held on",
+                    "jurisdictions",
+                    "offered",
+                    "sold",
+                    "price",
+                    "reserve price",
+                    "sold by",
+                ],
+                rows,
+            )
+        )
+    limits = data.get("holding_limits", {})
+    if limits:
+        rows = [
+            [
+                escape(j),
+                y,
+                escape(f["date"]),
+                escape(" + ".join(f["linked"])),
+                f"{f['combined_cap']:,}",
+                f"{f['holding_limit']:,}",
+                f"{f['largest_holding']:,}",
+            ]
+            for j, by_year in limits.items()
+            for y, f in by_year.items()
+        ]
+        parts.append(
+            "<p>The holding limit on the trade date, on the combined cap C of the "
+            "jurisdictions linked that day, and the largest holding it counted (compliance "
+            "accounts are exempt):</p>"
+            + _table(
+                [
+                    "jurisdiction",
+                    "year",
+                    "date",
+                    "linked",
+                    "C (t)",
+                    "limit (t)",
+                    "largest holding (t)",
+                ],
+                rows,
+            )
+        )
+    held = data.get("held_transfers", [])
+    if held:
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for h in held:
+            groups.setdefault((h["registry"], h["direction"]), []).append(h)
+        rows = []
+        for (registry, direction), items in groups.items():
+            pairs = sorted({(h["initiated"], h["executed"] or "not executed") for h in items})
+            shown = "; ".join(f"{a} → {b}" for a, b in pairs[:4])
+            more = f" (+{len(pairs) - 4} more)" if len(pairs) > 4 else ""
+            kind = "across the link" if direction == "out" else "inside the registry"
+            done = sum(1 for h in items if h["state"] == "completed")
+            rows.append(
+                [escape(registry), kind, f"{len(items):,}", f"{done:,}", escape(shown + more)]
+            )
+        first = next((h for h in held if h["direction"] == "out"), held[0])
+        parts.append(
+            "<p>Transfers the registries held back until they could execute (units on hold "
+            "meanwhile), released by ticks of business time:</p>"
+            + _table(["registry", "transfer", "held", "completed", "initiated → executed"], rows)
+            + f"<p class='note'>For example {escape(first['transaction'])}: "
+            f"{first['quantity']:,} t initiated {escape(first['initiated'])}, executed "
+            f"{escape(str(first['executed']))} — {escape('; '.join(first['waits_for']))}.</p>"
+        )
+    issued = data.get("issuances", [])
+    if issued:
+        sectors: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+        for r in issued:
+            sectors.setdefault((r["jurisdiction"], r["sector"], r["tradable"]), []).append(r)
+        rows = []
+        for (j, sector, tradable), items in sectors.items():
+            reductions = sum(r["reductions"] for r in items)
+            credited = sum(r["credited"] for r in items)
+            rows.append(
+                [
+                    escape(j),
+                    escape(sector),
+                    "sold abroad" if tradable else "kept (outside the market)",
+                    f"{len({r['project'] for r in items})}",
+                    f"{reductions:,}",
+                    f"{credited:,}",
+                    f"{reductions - credited:,}",
+                ]
+            )
+        parts.append(
+            "<p>Crediting issuances: verified reductions issued, what reached the projects' "
+            "participants, and what the programme deducted (A6.4: share of proceeds and "
+            "OMGE; JCM: the host's share):</p>"
+            + _table(
+                [
+                    "jurisdiction",
+                    "sector",
+                    "units",
+                    "projects",
+                    "reductions (t)",
+                    "to participants (t)",
+                    "deducted (t)",
+                ],
+                rows,
+            )
+        )
+    return "".join(parts) if len(parts) > 1 else ""
 
 
 def _run(data: dict[str, Any]) -> str:

@@ -241,4 +241,16 @@ def tables(results: dict[str, Any]) -> dict[str, str]:
         ["jurisdiction", "period", "cohorts", "compliant", "obligation_t", "surrendered_t",
          "shortfall_t", "fines", "currency"], rows,
     )  # fmt: skip
+    # the registries' own mechanics, when the run has them
+    for name, key, columns in (
+        ("auctions.csv", "auctions", ["auction_id", "year", "business_date", "offered", "sold",
+                                      "settlement_price", "reserve_price", "at_reserve"]),
+        ("held_transfers.csv", "held_transfers", ["registry", "transaction", "direction",
+                                                  "quantity", "initiated", "execute_at",
+                                                  "executed", "state"]),
+        ("issuances.csv", "issuances", ["jurisdiction", "project", "sector", "year",
+                                        "reductions", "credited", "tradable", "state"]),
+    ):  # fmt: skip
+        if results.get(key):
+            out[name] = _csv(columns, ([row[c] for c in columns] for row in results[key]))
     return out

@@ -91,6 +91,15 @@ def simulate(
         "compliance": results.compliance(executor.record.closed),
         "periods_not_closed": executor.record.unclosed,
         "conservation": conservation,
+        **({"issuances": executor.record.issued} if executor.record.issued else {}),
+        **({"held_transfers": executor.record.held} if executor.record.held else {}),
+        **({"auctions": executor.record.auctions} if executor.record.auctions else {}),
+        **(
+            {"holding_limits": executor.record.holding_limits}
+            if executor.record.holding_limits
+            else {}
+        ),
+        "link_events": executor.record.link_events,
         "allocation_differences": _allocation_differences(models, linked, executor, years),
         "market": {
             "method": "SLSQP + Newton polish + least-volume flows "
@@ -205,6 +214,8 @@ def _capacity(executor: Executor, year: int) -> Capacity:
         rules = m.rules
         if m.spec.adapter is None or rules is None or not rules.offset_types:
             return None
+        if not foreign_offsets(executor, jid):
+            return None  # the units it receives are allowances, not offsets (the WCI's)
         period = rules.period_of(year)
         if period is None:
             return None
@@ -225,6 +236,22 @@ def _capacity(executor: Executor, year: int) -> Capacity:
         return None if limit is None else int(limit[0])
 
     return capacity
+
+
+def foreign_offsets(executor: Executor, jid: str) -> bool:
+    """Whether units of a jurisdiction linked to ``jid`` count as offsets in ``jid``'s
+    registry (K-ETS: international offsets), so its offset limit caps them."""
+    m = executor.models[jid]
+    rules = m.rules
+    if rules is None:
+        return False
+    incoming = [
+        executor.models[other].unit
+        for link in executor.scenario.links
+        for other, to in ((link.from_, link.to), (link.to, link.from_))
+        if to == jid and (other == link.from_ or link.direction == "two-way")
+    ]
+    return any(unit in rules.offset_types for unit in incoming)
 
 
 def _allocation_differences(

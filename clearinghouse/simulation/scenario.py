@@ -215,10 +215,18 @@ class Allocation(_Model):
     """How a scenario registry allocates allowances to its entities: ``cap`` (the
     jurisdiction's cap, pro rata to each entity's BAU that year), ``benchmark``
     (each sector's benchmark × the entity's output), ``grandfathering``
-    (``share`` × the entity's first-year BAU)."""
+    (``share`` × the entity's first-year BAU).
+
+    An adapter whose rules allocate from an allocation table given at registration
+    (the EU ETS's national allocation table, the WCI's allocation table:
+    ``attributes.allocation``) takes the same rule: it becomes that table.
+    ``auctioned`` (a share, a series) is the part of each entity's allowances its
+    registry sells at auction instead of allocating free (a registry that holds
+    joint auctions, the WCI's)."""
 
     type: Literal["cap", "benchmark", "grandfathering"]
     share: Series | None = None
+    auctioned: Series | None = None
 
 
 class Offsets(_Model):
@@ -276,9 +284,23 @@ class Jurisdiction(_Model):
     price_controls: PriceControls | None = None
     banking: bool = False
     crediting: Crediting | None = None
+    #: the Party's national registry (an aggregate market without an adapter): it
+    #: acquires units from abroad and retires them for the NDC, like a government
+    #: buyer of ITMOs; its own abatement is the market model's only
+    national: bool = False
 
     @model_validator(mode="after")
     def _form(self) -> Jurisdiction:
+        if self.national:
+            if self.adapter is not None or self.entities is not None:
+                raise ValueError(
+                    "a national registry is an aggregate market (bau, cap, mac) without an adapter"
+                )
+            if self.offsets is not None or self.price_controls is not None or self.banking:
+                raise ValueError(
+                    "a national registry retires what it acquires: no offsets, price controls "
+                    "or banking"
+                )
         aggregate = self.bau is not None or self.mac is not None
         if aggregate and self.entities is not None:
             raise ValueError("give either bau and mac (an aggregate market) or entities, not both")
@@ -289,9 +311,9 @@ class Jurisdiction(_Model):
                 raise ValueError("an aggregate market needs both bau and mac")
             if self.cap is None:
                 raise ValueError("an aggregate market needs a cap")
-        if self.entities is not None and self.adapter is None:
-            if self.allocation is None:
-                raise ValueError("entities in a scenario registry need an allocation rule")
+        if self.entities is not None and self.adapter is None and self.allocation is None:
+            raise ValueError("entities in a scenario registry need an allocation rule")
+        if self.entities is not None and self.allocation is not None:
             if self.allocation.type == "cap" and self.cap is None:
                 raise ValueError("allocation type cap needs the jurisdiction's cap")
             if self.allocation.type == "benchmark":
@@ -300,14 +322,20 @@ class Jurisdiction(_Model):
                     raise ValueError(f"benchmark allocation: sectors {lacking} have no benchmark")
             if self.allocation.type == "grandfathering" and self.allocation.share is None:
                 raise ValueError("grandfathering allocation needs share")
-        if self.adapter is not None:
-            if self.allocation is not None:
-                raise ValueError("the adapter allocates: leave allocation out")
-            if self.price_controls is not None or self.offsets is not None:
-                raise ValueError(
-                    "price controls and offsets are simulated for scenario registries only; "
-                    "an adapter applies its own market rules"
-                )
+        auctioned = self.allocation is not None and self.allocation.auctioned is not None
+        if auctioned and self.adapter is None:
+            raise ValueError(
+                "allocation.auctioned is for an adapter whose registry sells allowances at "
+                "auction; a scenario registry allocates its whole cap (use price_controls "
+                "for a reserve)"
+            )
+        if self.adapter is not None and (
+            self.price_controls is not None or self.offsets is not None
+        ):
+            raise ValueError(
+                "price controls and offsets are simulated for scenario registries only; "
+                "an adapter applies its own market rules"
+            )
         if self.entities is not None and any(
             s.benchmark is not None or s.intensity is not None for s in self.entities.sectors
         ):
@@ -358,6 +386,10 @@ class Link(_Model):
     #: first year: trading for year t happens in t + 1)
     effective_from: date | None = None
     delink: int | None = None  # first compliance year whose units may no longer cross
+    #: the day the de-linking takes effect (default 1 January after ``delink``, before
+    #: that year's trading); a mid-year date (Ontario's exit, 3 July 2018) must fall
+    #: after the trading of the year before ``delink`` and before that of ``delink``
+    delink_on: date | None = None
     suspend: list[int] = Field(default_factory=list)  # compliance years with no flows
 
     @field_validator("rate")
@@ -379,6 +411,19 @@ class Link(_Model):
             raise ValueError("reverse_import_limit is for two-way links")
         if self.start is not None and self.delink is not None and self.delink <= self.start:
             raise ValueError("delink must come after start")
+        if self.delink_on is not None and self.delink is None:
+            raise ValueError("delink_on needs delink (the first compliance year with no flows)")
+        # trading for year t happens in t + 1 (docs/scenarios.md, how a run works)
+        if (
+            self.delink_on is not None
+            and self.delink is not None
+            and self.delink_on.year not in (self.delink, self.delink + 1)
+        ):
+            raise ValueError(
+                f"delink_on {self.delink_on} must fall in {self.delink} or {self.delink + 1}, "
+                f"between the trading of compliance year {self.delink - 1} and that of "
+                f"{self.delink}"
+            )
         return self
 
     @property
