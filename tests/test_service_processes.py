@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from clearinghouse.application import CLEARINGHOUSE
+from clearinghouse.messages import Envelope
 from clearinghouse.service.access import AccessApplication
 from clearinghouse.service.relay import cursor_key
 from clearinghouse.service.streams import CRASH_EXIT, stream_key
@@ -152,6 +153,18 @@ class Deployment:
         groups = self.space.client.xinfo_groups(stream_key(self.space.prefix, app))
         return {g["name"]: g["pending"] for g in groups}  # type: ignore[union-attr]
 
+    def pending_messages(self, group: str, app: str = CLEARINGHOUSE) -> list[tuple[str, str]]:
+        """(kind, transaction id) of each entry of ``app``'s stream delivered to
+        ``group`` and not acknowledged."""
+        client, stream = self.space.client, stream_key(self.space.prefix, app)
+        found: list[tuple[str, str]] = []
+        for entry in client.xpending_range(stream, group, min="-", max="+", count=100):
+            entry_id = entry["message_id"]
+            [(_, fields)] = client.xrange(stream, entry_id, entry_id)  # type: ignore[misc]
+            message = Envelope.model_validate_json(fields["envelope"]).message
+            found.append((message.kind, message.transaction_id))
+        return found
+
     def relayed(self, app: str) -> int:
         """The relay's position in ``app``'s log."""
         value: Any = self.space.client.get(cursor_key(self.space.prefix, app))
@@ -245,6 +258,10 @@ def test_a_destination_worker_killed_mid_transfer_finishes_it_exactly_once(
     d.kill("worker-kr-0")
     d.start("worker-kr-1", "worker", "--registry", "KR_ETS")
     d.until("x0 to complete", lambda: d.state("CN_ETS", "x0") == "completed")
+    # x0 completes as soon as its credit is committed; if kr-0 was killed between
+    # that commit and XACK, the entry is still pending and only kr-1's XAUTOCLAIM
+    # (after CLAIM_IDLE_MS) acknowledges it: the successor leaves nothing behind
+    d.until("KR's entries to be acknowledged", lambda: d.pending()["REGISTRY_KR_ETS"] == 0)
     d.kill("worker-kr-1")
     assert d.holding("KR_ETS", "POSCO") == 300
 
@@ -258,16 +275,19 @@ def test_a_destination_worker_killed_mid_transfer_finishes_it_exactly_once(
     time.sleep(1)
     assert d.state("CN_ETS", "x1") == "debited" and d.holding("KR_ETS", "POSCO") == 300
 
-    # 3. it starts, commits the credit, and dies before acknowledging it (the worst
-    #    moment, made exact by the test hook)
+    # 3. it starts, commits x1's credit, and dies before acknowledging it (the worst
+    #    moment, made exact by the test hook: named by transaction, since a kind alone
+    #    would also match a redelivery of an older credit instruction)
     crashing = d.start(
         "worker-kr-2", "worker", "--registry", "KR_ETS",
-        CLEARINGHOUSE_CRASH_AFTER="credit_instruction",
+        CLEARINGHOUSE_CRASH_AFTER="credit_instruction:x1",
     )  # fmt: skip
     d.until("the KR worker to crash", lambda: crashing.poll() is not None)
-    assert crashing.returncode == CRASH_EXIT
-    assert d.holding("KR_ETS", "POSCO") == 700  # committed with its tracking record ...
-    assert d.pending()["REGISTRY_KR_ETS"] == 1  # ... and not acknowledged
+    assert crashing.returncode == CRASH_EXIT, d.output()
+    # committed with its tracking record ...
+    assert d.holding("KR_ETS", "POSCO") == 700, d.output()
+    # ... and not acknowledged
+    assert d.pending_messages("REGISTRY_KR_ETS") == [("credit_instruction", "x1")], d.output()
 
     # 4. restarted (another consumer name, as a new pod): it reclaims the entry
     d.start("worker-kr-3", "worker", "--registry", "KR_ETS")

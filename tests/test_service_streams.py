@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from adapters.base import RegistryConfig
 from clearinghouse.application import CLEARINGHOUSE
@@ -16,7 +17,7 @@ from clearinghouse.messages import Envelope
 from clearinghouse.service.processes import run_worker
 from clearinghouse.service.relay import OutboxRelay, cursor_key
 from clearinghouse.service.settings import ServiceSettings
-from clearinghouse.service.streams import RedisBus, dead_key, stream_key
+from clearinghouse.service.streams import CrashHook, RedisBus, dead_key, stream_key
 from clearinghouse.store import StoreConfig
 from projections.adjustments import adjustments
 from projections.log import read
@@ -173,6 +174,86 @@ def test_a_worker_that_dies_after_committing_is_relieved_by_xautoclaim(
     assert api.registry("CN_ETS").transaction("x1").state == "completed"
     assert adjustments(read(api.clearinghouse))["CN"]["2025"]["first_transfer"] == 400
     assert pending(redis_space)["REGISTRY_KR_ETS"] == 0
+
+
+def test_the_crash_hook_named_by_transaction_skips_an_older_redelivery(
+    postgres_url: str,
+    redis_space: RedisSpace,
+    systems: Opener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker reclaims entries a dead worker left pending before it reads new
+    ones. With x0's credit instruction left pending (committed, not acknowledged)
+    and x1's waiting, a hook on the kind alone fires on x0's redelivery, a no-op,
+    before x1 is credited: the flaky failure of the process test (POSCO 300, not
+    700). Named ``credit_instruction:x1`` it fires after x1's credit is committed."""
+    store = StoreConfig.from_env(database_url=postgres_url)
+    api, relay, clearing, cn, _ = processes(systems, store, redis_space)
+    issue(api, "CN_ETS", "HUANENG", "CEA", 1_000)
+    deliver(relay, [clearing, cn])
+    transfer_abroad(api, "x0", 300)
+    deliver(relay, [clearing, cn])
+
+    class Crashed(Exception):
+        pass
+
+    def crash() -> None:
+        raise Crashed  # in place of os._exit: the consumer stops where the process would
+
+    # x0: credited, and the worker dies before XACK (its entry stays pending)
+    dying = consumer_for(systems(store), redis_space, "KR_ETS", "kr-0")
+    dying.crash_after = CrashHook.parse("credit_instruction")
+    monkeypatch.setattr(dying, "_crash", crash)
+    with pytest.raises(Crashed):
+        dying.drain()
+    kr = api.registry("KR_ETS")
+
+    def posco() -> int:
+        account = kr.account("POSCO")
+        assert account is not None
+        return account.available.total
+
+    assert posco() == 300
+    deliver(relay, [clearing, cn])  # x0 completes; KR's worker is down
+    assert api.registry("CN_ETS").transaction("x0").state == "completed"
+    transfer_abroad(api, "x1", 400)
+    deliver(relay, [clearing, cn])
+
+    # a hook on the kind alone: XAUTOCLAIM hands over x0's entry first
+    by_kind = consumer_for(systems(store), redis_space, "KR_ETS", "kr-1", claim_idle_ms=1)
+    by_kind.crash_after = CrashHook.parse("credit_instruction")
+    monkeypatch.setattr(by_kind, "_crash", crash)
+    with pytest.raises(Crashed):
+        by_kind.drain()
+    assert by_kind.stats["reclaimed"] == 1
+    assert posco() == 300  # x1 not credited: the hook fired on x0's redelivery
+
+    # the hook named by transaction: x0's redelivery passes (acknowledged), x1 commits
+    exact = consumer_for(systems(store), redis_space, "KR_ETS", "kr-2", claim_idle_ms=1)
+    exact.crash_after = CrashHook.parse("credit_instruction:x1")
+    monkeypatch.setattr(exact, "_crash", crash)
+    with pytest.raises(Crashed):
+        exact.drain()
+    assert exact.stats["handled"] == 1  # x0's redelivery, with no second effect
+    assert posco() == 700  # x1 committed ...
+    assert pending(redis_space)["REGISTRY_KR_ETS"] == 1  # ... and not acknowledged
+    kr_events = [type(e).__qualname__ for _, e in read(kr)]
+    assert kr_events.count("RegistryTransaction.Credited") == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("credit_instructions", "'credit_instructions' is not a message kind"),
+        ("credit_instruction:", "names no transaction"),
+    ],
+)
+def test_a_crash_hook_that_names_no_message_is_refused_at_start(spec: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
+        ServiceSettings(crash_after=spec)
+    assert ServiceSettings(crash_after="credit_instruction:x1").crash_after == (
+        "credit_instruction:x1"
+    )
 
 
 def test_the_relay_resumes_where_it_stopped_without_losing_or_repeating(

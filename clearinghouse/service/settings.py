@@ -13,9 +13,10 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clearinghouse.service.streams import CrashHook
 from clearinghouse.store import StoreConfig
 
 
@@ -119,9 +120,17 @@ class ServiceSettings(BaseSettings):
     # -- testing ------------------------------------------------------------------------
     crash_after: str | None = Field(
         default=None,
-        description="testing only: a worker exits right after committing a message of "
-        "this kind (e.g. credit_instruction), before acknowledging it",
+        description="testing only: a worker exits right after handling a message of this "
+        "kind, before acknowledging it; 'kind:transaction_id' (e.g. credit_instruction:x1) "
+        "names the message exactly (a kind alone may match a redelivered older message)",
     )
+
+    @field_validator("crash_after")
+    @classmethod
+    def _crash_hook(cls, value: str | None) -> str | None:
+        if value is not None:
+            CrashHook.parse(value)  # refuses a kind that no message has
+        return value
 
     def store_config(self) -> StoreConfig:
         return StoreConfig.from_env(self.store, self.database_url)

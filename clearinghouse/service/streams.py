@@ -41,19 +41,25 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, cast, get_args
 
 import redis
 from pydantic import ValidationError
 from redis.typing import EncodableT, FieldT
 
-from clearinghouse.messages import Envelope
+from clearinghouse.messages import Envelope, Message
 from clearinghouse.participant import Participant
 
 log = logging.getLogger(__name__)
 
 #: exit status of a worker stopped by the ``crash_after`` test hook
 CRASH_EXIT = 70
+
+#: every message kind of the contract (what a crash hook may name)
+MESSAGE_KINDS = frozenset(
+    cls.model_fields["kind"].default for cls in get_args(get_args(Message)[0])
+)
 
 Fields = dict[str, str]  # an entry as read (the client decodes to text)
 Entry = dict[FieldT, EncodableT]  # an entry to write
@@ -81,6 +87,43 @@ def fields_of(envelope: Envelope) -> Entry:
         "kind": envelope.message.kind,
         "position": str(envelope.position),
     }
+
+
+@dataclass(frozen=True)
+class CrashHook:
+    """Testing only: the worker exits right after handling a message, before XACK,
+    the worst moment for exactly-once (its effects and tracking are committed,
+    the entry is still pending).
+
+    Written ``kind`` or ``kind:transaction_id`` (``credit_instruction:x1``). A kind
+    alone fires on the first message of that kind the worker handles, and that may
+    be a *redelivery*: an older entry a killed worker left pending, reclaimed with
+    ``XAUTOCLAIM`` before any new entry is read, whose handling commits nothing.
+    Naming the transaction makes the moment exact.
+    """
+
+    kind: str
+    transaction_id: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> CrashHook:
+        kind, colon, transaction_id = spec.partition(":")
+        if kind not in MESSAGE_KINDS:
+            raise ValueError(
+                f"{kind!r} is not a message kind; use one of "
+                f"{', '.join(sorted(MESSAGE_KINDS))}, optionally followed by "
+                f"':<transaction id>'"
+            )
+        if colon and not transaction_id:
+            raise ValueError(f"{spec!r} names no transaction after ':'")
+        return cls(kind, transaction_id or None)
+
+    def matches(self, envelope: Envelope) -> bool:
+        message = envelope.message
+        return message.kind == self.kind and self.transaction_id in (None, message.transaction_id)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.transaction_id}" if self.transaction_id else self.kind
 
 
 class RedisBus:
@@ -119,7 +162,7 @@ class StreamConsumer:
         claim_idle_ms: int = 30_000,
         max_deliveries: int = 10,
         batch: int = 100,
-        crash_after: str | None = None,
+        crash_after: CrashHook | str | None = None,
     ) -> None:
         self.redis = client
         self.prefix = prefix
@@ -131,7 +174,9 @@ class StreamConsumer:
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
         self.batch = batch
-        self.crash_after = crash_after
+        self.crash_after = (
+            CrashHook.parse(crash_after) if isinstance(crash_after, str) else crash_after
+        )
         self.stats: Counter[str] = Counter()
         self._groups: set[str] = set()
         self._own_pending = True  # at start, finish what this consumer name left pending
@@ -254,12 +299,24 @@ class StreamConsumer:
                 self._own_pending = True  # retry it on the next round
                 time.sleep(min(0.1 * 2 ** self._failures[entry_id], 5))
             return
-        if self.crash_after == envelope.message.kind:
-            log.warning("%s: crash_after=%s: exiting before XACK", self.group, self.crash_after)
-            os._exit(CRASH_EXIT)
+        if self.crash_after is not None and self.crash_after.matches(envelope):
+            log.warning(
+                "%s: crash_after=%s: handled %s %s (%s %s), exiting before XACK",
+                self.group,
+                self.crash_after,
+                stream,
+                entry_id,
+                envelope.message.kind,
+                envelope.message.transaction_id,
+            )
+            self._crash()
         self.redis.xack(stream, self.group, entry_id)
         self._failures.pop(entry_id, None)
         self.stats["handled"] += 1
+
+    def _crash(self) -> None:
+        """The crash hook's exit: immediate, no cleanup, like a kill -9 (tests replace it)."""
+        os._exit(CRASH_EXIT)
 
     def _dead(self, stream: str, entry_id: str, fields: Fields, reason: str) -> None:
         log.error("%s: %s %s to the dead-letter stream: %s", self.group, stream, entry_id, reason)
