@@ -103,104 +103,72 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
+def command_route(
+    path: str,
+    name: str,
+    model: type[BaseModel],
+    command: str,
+    summary: str,
+    direction: Direction = "out",
+) -> None:
+    """Register ``POST path``: the body (a ``model``) runs ``app.<command>`` on the registry.
+
+    Every command route takes the same parameters and answers alike (``run_command``);
+    only the body's model, the registry method and the OpenAPI name and summary differ.
+    """
+
+    def endpoint(
+        registry: str,
+        body: BaseModel,
+        request: Request,
+        svc: ServicesDep,
+        caller: Operator,
+        idempotency_key: IdempotencyKey = None,
+        wait: Wait = 0,
+    ) -> JSONResponse:
+        return run_command(
+            svc, caller, registry, command, body, direction, request, idempotency_key, wait
+        )
+
+    endpoint.__annotations__["body"] = model  # FastAPI validates and documents the body by it
+    router.add_api_route(
+        path, endpoint, methods=["POST"], name=name, responses=RESPONSES, summary=summary
+    )
+
+
+command_route(
     "/registries/{registry}/issuances",
-    responses=RESPONSES,
+    "issuance",
+    Issue,
+    "issue",
     summary="issue new units (cleared by the clearinghouse: no double issuance)",
 )
-def issuance(
-    registry: str,
-    body: Issue,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(svc, caller, registry, "issue", body, "out", request, idempotency_key, wait)
-
-
-@router.post(
+command_route(
     "/registries/{registry}/transfers",
-    responses=RESPONSES,
+    "internal_transfer",
+    InternalTransfer,
+    "transfer",
     summary="transfer between two accounts of the registry",
+    direction="internal",
 )
-def internal_transfer(
-    registry: str,
-    body: InternalTransfer,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(
-        svc, caller, registry, "transfer", body, "internal", request, idempotency_key, wait
-    )
-
-
-@router.post(
+command_route(
     "/registries/{registry}/cross-border-transfers",
-    responses=RESPONSES,
+    "cross_border_transfer",
+    CrossBorderTransfer,
+    "transfer_abroad",
     summary="transfer to another registry, cleared against the linkage agreement",
 )
-def cross_border_transfer(
-    registry: str,
-    body: CrossBorderTransfer,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(
-        svc, caller, registry, "transfer_abroad", body, "out", request, idempotency_key, wait
-    )
-
-
-@router.post(
+command_route(
     "/registries/{registry}/surrenders",
-    responses=RESPONSES,
+    "surrender",
+    Surrender,
+    "surrender",
     summary="surrender units for compliance",
 )
-def surrender(
-    registry: str,
-    body: Surrender,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(
-        svc, caller, registry, "surrender", body, "out", request, idempotency_key, wait
-    )
-
-
-@router.post("/registries/{registry}/retirements", responses=RESPONSES, summary="retire units")
-def retirement(
-    registry: str,
-    body: Retire,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(svc, caller, registry, "retire", body, "out", request, idempotency_key, wait)
-
-
-@router.post("/registries/{registry}/cancellations", responses=RESPONSES, summary="cancel units")
-def cancellation(
-    registry: str,
-    body: Cancel,
-    request: Request,
-    svc: ServicesDep,
-    caller: Operator,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> JSONResponse:
-    return run_command(svc, caller, registry, "cancel", body, "out", request, idempotency_key, wait)
+command_route("/registries/{registry}/retirements", "retirement", Retire, "retire", "retire units")
+command_route(
+    "/registries/{registry}/cancellations", "cancellation", Cancel, "cancel", "cancel units"
+)
 
 
 @router.get(
