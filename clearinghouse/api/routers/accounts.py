@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from clearinghouse.api.auth import Operator, RegistryReader, ServicesDep, within
-from clearinghouse.api.errors import ERRORS, not_found
+from clearinghouse.api.errors import ERRORS
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import one, written
 from clearinghouse.api.views import AccountSummary, AccountView
 from clearinghouse.commands import OpenAccount
 from projections.holdings import registry_holdings
@@ -27,9 +28,7 @@ def accounts(registry: str, svc: ServicesDep, caller: RegistryReader) -> list[Ac
 def account(registry: str, account: str, svc: ServicesDep, caller: RegistryReader) -> AccountView:
     within(caller, registry, "read the accounts")
     found = svc.system.registry(registry).account(account)
-    if found is None:
-        raise not_found("account", f"{account} in {registry}")
-    return AccountView.of(found)
+    return one(found, "account", f"{account} in {registry}", AccountView.of)
 
 
 @router.post(
@@ -57,7 +56,6 @@ def open_account(
         svc.command(lambda: app.open_account(body), registry)
         opened = app.account(body.account)
         assert opened is not None
-        view = AccountView.of(opened)
-        return JSONResponse(view.model_dump(mode="json"), 200 if existed else 201)
+        return written(AccountView.of(opened), existed)
 
     return idempotent(svc, caller, idempotency_key, request, body, run)

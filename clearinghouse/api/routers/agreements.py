@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 
 from clearinghouse.agreements import Direction, Limit, LinkageAgreement, agreement_id
 from clearinghouse.api.auth import Administrator, Reader, ServicesDep
-from clearinghouse.api.errors import ERRORS, ServiceRefused, not_found
+from clearinghouse.api.errors import ERRORS, not_found
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import listed, one, write_once
 from clearinghouse.api.views import AgreementView, AuthorizationView
 from clearinghouse.authorizations import Authorization, authorization_id
 from clearinghouse.checks import Refused
@@ -29,25 +30,23 @@ def _authorization(svc: ServicesDep, code: str) -> Authorization | None:
 @router.get("/agreements", response_model=list[AgreementView], summary="linkage agreements")
 def agreements(svc: ServicesDep, _: Reader) -> list[AgreementView]:
     found = (_agreement(svc, code) for code in svc.system.codes("agreements"))
-    return [AgreementView.of(a) for a in found if a is not None]
+    return listed(found, AgreementView.of)
 
 
 @router.get("/agreements/{code}", response_model=AgreementView, summary="one agreement")
 def agreement(code: str, svc: ServicesDep, _: Reader) -> AgreementView:
-    found = _agreement(svc, code)
-    if found is None:
-        raise not_found("agreement", code)
-    return AgreementView.of(found)
+    return one(_agreement(svc, code), "agreement", code, AgreementView.of)
 
 
-def _same_terms(a: LinkageAgreement, cmd: ConcludeAgreement) -> bool:
-    return (
+def _other_terms(a: LinkageAgreement, cmd: ConcludeAgreement) -> str | None:
+    same = (
         a.jurisdictions == cmd.jurisdictions
         and a.directions == [Direction.of(d.model_dump(mode="json")) for d in cmd.directions]
         and a.limits == [Limit.of(x.model_dump(mode="json")) for x in cmd.limits]
         and (a.effective_from, a.effective_until) == (cmd.effective_from, cmd.effective_until)
         and (a.authorized, a.cooperative_approach) == (cmd.authorized, cmd.cooperative_approach)
     )
+    return None if same else f"agreement {cmd.code} exists with other terms"
 
 
 @router.post(
@@ -68,12 +67,13 @@ def conclude(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def run() -> JSONResponse:
-        existing = _agreement(svc, body.code)
-        if existing is not None and not _same_terms(existing, body):
-            raise ServiceRefused("SVC-006", reason=f"agreement {body.code} exists with other terms")
-        svc.command(lambda: svc.system.clearinghouse.conclude_agreement(body))
-        view = AgreementView.of(_agreement(svc, body.code))  # type: ignore[arg-type]
-        return JSONResponse(view.model_dump(mode="json"), 200 if existing else 201)
+        return write_once(
+            svc,
+            lambda: _agreement(svc, body.code),
+            lambda existing: _other_terms(existing, body),
+            lambda: svc.system.clearinghouse.conclude_agreement(body),
+            AgreementView.of,
+        )
 
     return idempotent(svc, caller, idempotency_key, request, body, run)
 
@@ -113,15 +113,12 @@ def change(
 )
 def authorizations(svc: ServicesDep, _: Reader) -> list[AuthorizationView]:
     found = (_authorization(svc, code) for code in svc.system.codes("authorizations"))
-    return [AuthorizationView.of(a) for a in found if a is not None]
+    return listed(found, AuthorizationView.of)
 
 
 @router.get("/authorizations/{code}", response_model=AuthorizationView, summary="one authorization")
 def authorization(code: str, svc: ServicesDep, _: Reader) -> AuthorizationView:
-    found = _authorization(svc, code)
-    if found is None:
-        raise not_found("authorization", code)
-    return AuthorizationView.of(found)
+    return one(_authorization(svc, code), "authorization", code, AuthorizationView.of)
 
 
 @router.post(
@@ -140,16 +137,18 @@ def grant(
     caller: Administrator,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    def other_terms(existing: Authorization) -> str | None:
+        terms = AuthorizationView.of(existing).model_dump(exclude={"used"})
+        same = terms == body.model_dump()
+        return None if same else f"authorization {body.code} exists with other terms"
+
     def run() -> JSONResponse:
-        existing = _authorization(svc, body.code)
-        if existing is not None:
-            terms = AuthorizationView.of(existing).model_dump(exclude={"used"})
-            if terms != body.model_dump():
-                raise ServiceRefused(
-                    "SVC-006", reason=f"authorization {body.code} exists with other terms"
-                )
-        svc.command(lambda: svc.system.clearinghouse.grant_authorization(body))
-        view = AuthorizationView.of(_authorization(svc, body.code))  # type: ignore[arg-type]
-        return JSONResponse(view.model_dump(mode="json"), 200 if existing else 201)
+        return write_once(
+            svc,
+            lambda: _authorization(svc, body.code),
+            other_terms,
+            lambda: svc.system.clearinghouse.grant_authorization(body),
+            AuthorizationView.of,
+        )
 
     return idempotent(svc, caller, idempotency_key, request, body, run)

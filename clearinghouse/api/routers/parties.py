@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from clearinghouse.api.auth import Administrator, Reader, ServicesDep
-from clearinghouse.api.errors import ERRORS, ServiceRefused, not_found
+from clearinghouse.api.errors import ERRORS
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import listed, one, write_once
 from clearinghouse.api.views import PartyView
 from clearinghouse.commands import RegisterParty
 from clearinghouse.participant import UnitOfWork
@@ -22,16 +23,12 @@ def _party(svc: ServicesDep, code: str) -> Party | None:
 
 @router.get("", response_model=list[PartyView], summary="registered Parties")
 def parties(svc: ServicesDep, _: Reader) -> list[PartyView]:
-    found = (_party(svc, code) for code in svc.system.codes("parties"))
-    return [PartyView.of(p) for p in found if p is not None]
+    return listed((_party(svc, code) for code in svc.system.codes("parties")), PartyView.of)
 
 
 @router.get("/{code}", response_model=PartyView, summary="one Party")
 def party(code: str, svc: ServicesDep, _: Reader) -> PartyView:
-    found = _party(svc, code)
-    if found is None:
-        raise not_found("Party", code)
-    return PartyView.of(found)
+    return one(_party(svc, code), "Party", code, PartyView.of)
 
 
 @router.post(
@@ -50,18 +47,18 @@ def register(
     caller: Administrator,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    def other_terms(existing: Party) -> str | None:
+        if (existing.name, existing.ndc) == (body.name, body.ndc.model_dump(mode="json")):
+            return None
+        return f"Party {body.code} is registered as {existing.name!r} with NDC {existing.ndc}"
+
     def run() -> JSONResponse:
-        existing = _party(svc, body.code)
-        if existing is not None:
-            wanted = (body.name, body.ndc.model_dump(mode="json"))
-            if (existing.name, existing.ndc) != wanted:
-                raise ServiceRefused(
-                    "SVC-006",
-                    reason=f"Party {body.code} is registered as {existing.name!r} "
-                    f"with NDC {existing.ndc}",
-                )
-        svc.command(lambda: svc.system.clearinghouse.register_party(body))
-        view = PartyView.of(_party(svc, body.code))  # type: ignore[arg-type]
-        return JSONResponse(view.model_dump(mode="json"), 200 if existing else 201)
+        return write_once(
+            svc,
+            lambda: _party(svc, body.code),
+            other_terms,
+            lambda: svc.system.clearinghouse.register_party(body),
+            PartyView.of,
+        )
 
     return idempotent(svc, caller, idempotency_key, request, body, run)

@@ -12,6 +12,7 @@ from adapters.catalogue import describe, standard
 from clearinghouse.api.auth import Administrator, Reader, ServicesDep
 from clearinghouse.api.errors import ERRORS, ServiceRefused, not_found
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import listed, one, written
 from clearinghouse.api.views import RegistryView, StandardRegistry
 from clearinghouse.checks import Refused
 from clearinghouse.commands import ConnectRegistry
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/registries", tags=["registries"], responses=ERRORS)
 @router.get("", response_model=list[RegistryView], summary="connected registries")
 def registries(svc: ServicesDep, _: Reader) -> list[RegistryView]:
     found = (svc.system.jurisdiction(code) for code in svc.system.connected())
-    return [RegistryView.of(j) for j in found if j is not None]
+    return listed(found, RegistryView.of)
 
 
 @router.get(
@@ -37,10 +38,7 @@ def catalogue(_: Reader) -> list[dict[str, Any]]:
 
 @router.get("/{code}", response_model=RegistryView, summary="one registry")
 def registry(code: str, svc: ServicesDep, _: Reader) -> RegistryView:
-    found = svc.system.jurisdiction(code)
-    if found is None:
-        raise not_found("registry", code)
-    return RegistryView.of(found)
+    return one(svc.system.jurisdiction(code), "registry", code, RegistryView.of)
 
 
 @router.post(
@@ -85,6 +83,6 @@ def connect(
         svc.system.clearinghouse.connect_registry(connect_command(config))
         opened: RegistryApplication = svc.command(lambda: svc.system.add_registry(config))
         view = RegistryView.of(svc.system.jurisdiction(opened.code))  # type: ignore[arg-type]
-        return JSONResponse(view.model_dump(mode="json"), 200 if existed else 201)
+        return written(view, existed)
 
     return idempotent(svc, caller, idempotency_key, request, body, run)
