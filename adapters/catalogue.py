@@ -77,12 +77,13 @@ def recordable(options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return kept, dropped
 
 
-def configured(jurisdiction: Jurisdiction) -> RegistryConfig:
+def configured(jurisdiction: Jurisdiction, native: bool = True) -> RegistryConfig:
     """The config a connected registry was created with: its standard adapter and
     options as recorded, or a plain registry when nothing was recorded (stores
-    written before adapters were recorded, or registries made by hand)."""
+    written before adapters were recorded, or registries made by hand) or when
+    ``native`` is False (enough to read its log and relay its messages)."""
     adapter = jurisdiction.adapter
-    if adapter is None:
+    if adapter is None or not native:
         return RegistryConfig(
             jurisdiction.code,
             jurisdiction.name,

@@ -84,16 +84,7 @@ class EmbeddedSystem:
         from adapters.catalogue import configured
 
         for jurisdiction in fold(read(self.clearinghouse), Jurisdiction).values():
-            if native:
-                config = configured(jurisdiction)
-            else:
-                config = RegistryConfig(
-                    jurisdiction.code,
-                    jurisdiction.name,
-                    jurisdiction.party,
-                    tuple(jurisdiction.unit_types),
-                )
-            self.add_registry(config, connect=False)
+            self.add_registry(configured(jurisdiction, native), connect=False)
         return list(self.registries)
 
     def registry(self, code: str) -> RegistryApplication:

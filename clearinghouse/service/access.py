@@ -37,6 +37,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from clearinghouse.participant import UnitOfWork
 from clearinghouse.store import StoreConfig
 from clearinghouse.units import IDENTIFIER
 from projections.holdings import fold
@@ -240,12 +241,7 @@ class AccessApplication(Application[UUID]):
     # -- idempotency ----------------------------------------------------------------------
 
     def response(self, key_id: UUID, idempotency_key: str) -> IdempotentResponse | None:
-        try:
-            found: Aggregate = self.repository.get(response_id(key_id, idempotency_key))
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(found, IdempotentResponse)
-        return found
+        return UnitOfWork(self).get(IdempotentResponse, response_id(key_id, idempotency_key))
 
     def record_response(
         self,

@@ -106,16 +106,7 @@ class ServiceSystem(EmbeddedSystem):
             jurisdiction = self.jurisdiction(code)
             if jurisdiction is None:
                 raise UnknownRegistry(code)
-            if native:
-                config = configured(jurisdiction)
-            else:
-                config = RegistryConfig(
-                    jurisdiction.code,
-                    jurisdiction.name,
-                    jurisdiction.party,
-                    tuple(jurisdiction.unit_types),
-                )
-            return self.add_registry(config, connect=False)
+            return self.add_registry(configured(jurisdiction, native), connect=False)
 
     # -- indexes --------------------------------------------------------------------------------
 
