@@ -25,11 +25,16 @@ def listed(found: Iterable[R | None], view: Callable[[R], V]) -> list[V]:
     return [view(record) for record in found if record is not None]
 
 
-def one(found: R | None, what: str, name: str, view: Callable[[R], V]) -> V:
-    """The record's view, or 404 naming ``what`` and ``name``."""
+def or_404(found: R | None, what: str, name: str) -> R:
+    """What was found, or 404 naming ``what`` and ``name``."""
     if found is None:
         raise not_found(what, name)
-    return view(found)
+    return found
+
+
+def one(found: R | None, what: str, name: str, view: Callable[[R], V]) -> V:
+    """The record's view, or 404 naming ``what`` and ``name``."""
+    return view(or_404(found, what, name))
 
 
 def written(view: BaseModel, existed: bool) -> JSONResponse:

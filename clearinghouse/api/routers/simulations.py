@@ -16,8 +16,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from clearinghouse.api.auth import ServicesDep, SimulationReader, Simulator
-from clearinghouse.api.errors import ERRORS, Problem, ServiceRefused, not_found
+from clearinghouse.api.errors import ERRORS, Problem, ServiceRefused
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import or_404
 from clearinghouse.api.services import Services, SimulationService
 from clearinghouse.service.simulation_requests import (
     AccountingRequest,
@@ -126,10 +127,7 @@ def runs(
     "`error`: the check code if a check stopped it, and the reason) or cancelled.",
 )
 def status(simulation_id: SimulationId, svc: ServicesDep, _: SimulationReader) -> SimulationStatus:
-    found = _engine(svc).status(simulation_id)
-    if found is None:
-        raise not_found("simulation", simulation_id)
-    return found
+    return or_404(_engine(svc).status(simulation_id), "simulation", simulation_id)
 
 
 @router.get(
@@ -142,10 +140,7 @@ def status(simulation_id: SimulationId, svc: ServicesDep, _: SimulationReader) -
     responses={409: NOT_READY},
 )
 def results(simulation_id: SimulationId, svc: ServicesDep, _: SimulationReader) -> dict[str, Any]:
-    found = _engine(svc).results(simulation_id)
-    if found is None:
-        raise not_found("simulation", simulation_id)
-    return found
+    return or_404(_engine(svc).results(simulation_id), "simulation", simulation_id)
 
 
 @router.get(
@@ -170,9 +165,7 @@ def file(
     simulation_id: SimulationId, name: FileName, svc: ServicesDep, _: SimulationReader
 ) -> FileResponse:
     found = _engine(svc).file(simulation_id, name)
-    if found is None:
-        raise not_found("simulation file", f"{simulation_id}/{name}")
-    path, media_type = found
+    path, media_type = or_404(found, "simulation file", f"{simulation_id}/{name}")
     return FileResponse(path, media_type=media_type)
 
 
@@ -183,10 +176,7 @@ def file(
     responses={200: {"description": "a zip", "content": {"application/zip": {}}}, 409: NOT_READY},
 )
 def archive(simulation_id: SimulationId, svc: ServicesDep, _: SimulationReader) -> Response:
-    found = _engine(svc).archive(simulation_id)
-    if found is None:
-        raise not_found("simulation", simulation_id)
-    name, content = found
+    name, content = or_404(_engine(svc).archive(simulation_id), "simulation", simulation_id)
     disposition = f'attachment; filename="{name}"'
     return Response(
         content, media_type="application/zip", headers={"Content-Disposition": disposition}
@@ -215,9 +205,7 @@ def reaccount(
 
     def run() -> JSONResponse:
         found = engine.reaccount(simulation_id, body.rules, caller.label)
-        if found is None:
-            raise not_found("simulation", simulation_id)
-        return _accepted(found)
+        return _accepted(or_404(found, "simulation", simulation_id))
 
     return idempotent(svc, caller, idempotency_key, request, body, run)
 
@@ -231,7 +219,4 @@ def reaccount(
     responses={409: NOT_READY},
 )
 def cancel(simulation_id: SimulationId, svc: ServicesDep, _: Simulator) -> SimulationStatus:
-    found = _engine(svc).cancel(simulation_id)
-    if found is None:
-        raise not_found("simulation", simulation_id)
-    return found
+    return or_404(_engine(svc).cancel(simulation_id), "simulation", simulation_id)

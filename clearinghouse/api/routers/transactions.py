@@ -20,8 +20,9 @@ from pydantic import BaseModel
 
 from adapters.base import Receipt, RegistryApplication
 from clearinghouse.api.auth import Operator, RegistryReader, ServicesDep, within
-from clearinghouse.api.errors import ERRORS, not_found
+from clearinghouse.api.errors import ERRORS
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
+from clearinghouse.api.records import or_404
 from clearinghouse.api.services import Services
 from clearinghouse.api.views import ClearingView, TransactionView
 from clearinghouse.commands import (
@@ -191,9 +192,8 @@ def registry_transaction(
 ) -> TransactionView:
     within(caller, registry, "read the transactions")
     app = svc.system.registry(registry)
-    txn = app.transaction(transaction_id, direction, source)
-    if txn is None:
-        raise not_found("transaction", f"{transaction_id} ({direction}) in {registry}")
+    found = app.transaction(transaction_id, direction, source)
+    txn = or_404(found, "transaction", f"{transaction_id} ({direction}) in {registry}")
     return TransactionView.of(app.receipt(txn), txn)
 
 
@@ -206,9 +206,8 @@ def clearing_transaction(
     registry: str, transaction_id: str, svc: ServicesDep, caller: RegistryReader
 ) -> ClearingView:
     svc.system.registry(registry)  # 404 for a registry that is not connected
-    txn = svc.system.clearinghouse.transaction(transaction_id, registry)
-    if txn is None:
-        raise not_found("transaction", f"{registry}/{transaction_id} at the clearinghouse")
+    found = svc.system.clearinghouse.transaction(transaction_id, registry)
+    txn = or_404(found, "transaction", f"{registry}/{transaction_id} at the clearinghouse")
     if caller.role == "registry_operator" and caller.jurisdiction == txn.destination:
         return ClearingView.of(txn)  # the destination follows what comes in
     within(caller, registry, "read the transactions")
