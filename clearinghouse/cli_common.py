@@ -1,4 +1,5 @@
-"""What the command groups of the command line share (``article6``, ``audit``, ``links``).
+"""What the command groups of the command line share (``article6``, ``audit``, ``links``;
+``simulate`` and the service commands use its parser and output helpers).
 
 A group is a top-level command with subcommands. Each subcommand shows the
 group's examples (its epilog, printed as written), takes the store options where

@@ -8,13 +8,13 @@ docs/operations.md); the options here override it for one run.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
+
+from clearinghouse.cli_common import Options, documented, emit, fail
 
 EPILOG = """\
 a deployment (docs/operations.md; deploy/ has Docker Compose and Kubernetes files):
@@ -30,17 +30,12 @@ one process, no Redis (a laptop, a SQLite store):
   CLEARINGHOUSE_TRANSPORT=in-process clearinghouse serve --store ./clearinghouse-store
 """
 
-Options = Callable[[argparse.ArgumentParser], None]
-
 
 def add_parsers(sub: Any, store_options: Options) -> None:
     """Register ``serve``, ``worker``, ``relay`` and ``keys`` on the top-level subparsers."""
 
     def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(
-            name, help=help, description=description, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
+        p = documented(sub, name, help, description, EPILOG)
         store_options(p)
         return p
 
@@ -96,14 +91,14 @@ def add_parsers(sub: Any, store_options: Options) -> None:
         "a page and its new position at a time (nothing lost or repeated on restart).",
     )
 
-    keys = sub.add_parser(
+    keys = documented(
+        sub,
         "keys",
-        help="create, list and revoke API keys",
-        description="API keys are stored hashed in the store's ACCESS log. The secret is "
+        "create, list and revoke API keys",
+        "API keys are stored hashed in the store's ACCESS log. The secret is "
         "printed once, at creation. Roles: registry_operator (needs --registry), "
         "administrator, auditor, negotiator (docs/operations.md).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EPILOG,
     )
     actions = keys.add_subparsers(dest="keys", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="make a key and print its secret once")
@@ -196,9 +191,8 @@ def _keys(settings: Any, args: argparse.Namespace) -> int:
             ]
             text = "\n".join(rows) or "no keys"
     except AccessError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     finally:
         access.close()
-    print(json.dumps(data, indent=2) if args.json else text)
+    emit(args, data, text)
     return 0

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from clearinghouse.checks import Refused
+from clearinghouse.cli_common import Options, documented, emit, fail_refused
 from clearinghouse.progress import ProgressBar
 
 EPILOG = """\
@@ -38,22 +37,20 @@ charts/*.png, report.html, parties/*.yaml and store/ (the event logs, which
 OUT/store` read). The scenario format: docs/scenarios.md.
 """
 
-Options = Callable[[argparse.ArgumentParser], None]
-
 
 def add_parser(sub: Any, store_options: Options) -> None:
     """Register ``simulate`` on the top-level subparsers."""
-    p = sub.add_parser(
+    p = documented(
+        sub,
         "simulate",
-        help="simulate linked carbon markets from a scenario file, through the registries",
-        description="Clear the scenario's markets with and without their links (marginal\n"
+        "simulate linked carbon markets from a scenario file, through the registries",
+        "Clear the scenario's markets with and without their links (marginal\n"
         "abatement costs, limits, exchange rates, price controls), run every allocation,\n"
         "trade and surrender as commands through the registries and the clearinghouse,\n"
         "then account for the log under Article 6 rule sets. Writes a report folder and\n"
         "prints a summary. Exit status 1 if the log fails the double-counting check or a\n"
         "registry refused a simulated command; 2 for a bad scenario or output folder.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EPILOG,
     )
     p.add_argument("file", type=Path, help="the scenario (YAML; see docs/scenarios.md)")
     p.add_argument(
@@ -126,10 +123,9 @@ def run(args: argparse.Namespace) -> int:
                     force=args.force,
                 )
     except Refused as refused:
-        print(f"error {refused.code}: {refused.reason}", file=sys.stderr)
-        return 2
+        return fail_refused(refused)
     summary = _summary(data)
-    print(json.dumps(summary, indent=2) if args.json else _text(summary))
+    emit(args, summary, _text(summary))
     return 1 if data["violations"] or data["refusals"] else 0
 
 
