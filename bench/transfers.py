@@ -540,10 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clearinghouse-bench-") as tmp:
         report = measure(args, Path(tmp))
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        print(report.table())
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.table())
     return 0
 
 
