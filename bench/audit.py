@@ -20,14 +20,13 @@ least 0.5) and replay ÷ scan with decoding.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.projections import generate_and_scan, note, parse_args, rate_lines
+from bench.projections import generate_and_scan, note, rate_lines, run_over_log
 from clearinghouse.application import ClearinghouseApplication
 from clearinghouse.audit import verify
 from clearinghouse.audit.logs import Logs
@@ -88,7 +87,8 @@ def measure(events: int, quiet: bool) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
-    """The figures for people: each rate next to the raw rates of the same run."""
+    """Checkpoint, verify and replay rates next to the raw rates of the same run,
+    with the goal for verify, then the replay cut and the audit log's size."""
     rows = [
         ("checkpoint (chain + record)", "checkpoint"),
         ("verify (audit verify)", "verify"),
@@ -107,10 +107,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__, argv)
-    r = measure(args.events, args.quiet)
-    print(json.dumps(r, indent=2) if args.json else table(r))
-    return 0
+    return run_over_log(__doc__, argv, measure, table)
 
 
 if __name__ == "__main__":

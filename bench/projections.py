@@ -30,6 +30,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -268,6 +269,21 @@ def parse_args(doc: str, argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def run_over_log(
+    doc: str,
+    argv: list[str] | None,
+    measure: Callable[[int, bool], dict[str, Any]],
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """``main`` of a benchmark over a generated log (this one, ``bench.audit``):
+    ``measure(events, quiet)``, then print ``table`` of the figures, or with
+    ``--json`` the figures themselves."""
+    args = parse_args(doc, argv)
+    r = measure(args.events, args.quiet)
+    print(json.dumps(r, indent=2) if args.json else table(r))
+    return 0
+
+
 def rate_lines(r: dict[str, Any], width: int, *rows: tuple[str, str]) -> str:
     """A table of ``(label, name)`` rows: ``r[name_s]`` seconds and ``r[name_events_per_s]``,
     the raw scans first, so every figure stands next to the raw rate of the same run."""
@@ -279,7 +295,7 @@ def rate_lines(r: dict[str, Any], width: int, *rows: tuple[str, str]) -> str:
 
 
 def table(r: dict[str, Any]) -> str:
-    """The figures for people: each rate next to the raw rates of the same run."""
+    """The rebuild rate next to the raw rates of the same run, then the AEF timings."""
     return (
         f"log: {r['events']:,} events ({r['cycles']:,} ITMO lifecycles, {r['lots']:,} lots), "
         f"generated in {r['generate_s']} s\n"
@@ -293,10 +309,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__, argv)
-    r = measure(args.events, args.quiet)
-    print(json.dumps(r, indent=2) if args.json else table(r))
-    return 0
+    return run_over_log(__doc__, argv, measure, table)
 
 
 if __name__ == "__main__":
