@@ -13,10 +13,13 @@ registry up again exactly as it was created: :func:`configured`.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from adapters.a64 import a64
 from adapters.base import RegistryConfig
@@ -64,15 +67,77 @@ class NotReproducible(ValueError):
     """A registry whose adapter options could not be recorded (not JSON)."""
 
 
-def recordable(options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The options as JSON values, and the names of those that are not JSON
-    (a phase table or cycle schedule passed as Python objects)."""
+class OptionError(ValueError):
+    """An option a factory does not take, or a value that is not of its type."""
+
+    def __init__(self, option: str | None, reason: str) -> None:
+        super().__init__(f"{option}: {reason}" if option else reason)
+        self.option = option
+        self.reason = reason
+
+
+def _factory_function(factory: Callable[..., Any]) -> tuple[Callable[..., Any], set[str]]:
+    """The function behind a catalogue factory and the arguments already bound."""
+    if isinstance(factory, partial):
+        return factory.func, set(factory.keywords) | {"__positional__"}
+    return factory, set()
+
+
+def option_types(code: str) -> dict[str, Any]:
+    """The options a catalogue factory accepts, with their type hints."""
+    func, bound = _factory_function(FACTORIES[code])
+    hints = typing.get_type_hints(func)
+    hints.pop("return", None)
+    params = list(hints)
+    if "__positional__" in bound and params:
+        hints.pop(params[0], None)  # a pilot's name, bound by the catalogue
+    for name in bound:
+        hints.pop(name, None)
+    return hints
+
+
+def typed_options(code: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options as data (JSON, YAML: ``{"2017": ...}``, lists) converted to the types
+    the factory declares (``{2017: ...}``, tuples, dataclasses) with pydantic."""
+    if code not in FACTORIES:
+        known = ", ".join(sorted(FACTORIES))
+        raise KeyError(f"no standard registry {code!r}; the catalogue has {known}")
+    types = option_types(code)
+    typed: dict[str, Any] = {}
+    for name, value in options.items():
+        if name not in types:
+            raise OptionError(
+                name, f"{code} takes no option {name!r} (it takes {', '.join(sorted(types))})"
+            )
+        try:
+            typed[name] = TypeAdapter(types[name]).validate_python(value)
+        except ValidationError as error:
+            first = error.errors()[0]
+            inner = ".".join(str(p) for p in first["loc"])
+            raise OptionError(name, f"{inner + ': ' if inner else ''}{first['msg']}") from None
+    return typed
+
+
+def from_data(code: str, options: dict[str, Any]) -> RegistryConfig:
+    """:func:`standard` with options given as data (a request, a scenario, a record)."""
+    return standard(code, **typed_options(code, options))
+
+
+def recordable(code: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The options as JSON values, and the names of those that are not JSON or do
+    not come back as the same value (a phase table or cycle schedule passed as
+    Python objects), so a record never stands up a registry with other rules."""
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for name, value in options.items():
         try:
-            kept[name] = json.loads(json.dumps(value))
+            data = json.loads(json.dumps(value))
+            same = typed_options(code, {name: data}) == typed_options(code, {name: value})
         except (TypeError, ValueError):
+            same = False
+        if same:
+            kept[name] = data
+        else:
             dropped.append(name)
     return kept, dropped
 
@@ -96,7 +161,7 @@ def configured(jurisdiction: Jurisdiction, native: bool = True) -> RegistryConfi
             f"could not be recorded ({', '.join(adapter['unrecorded'])}): only the process "
             "that created it can stand it up; give JSON options to run it as a service"
         )
-    config = standard(adapter["standard"], **adapter["options"])
+    config = from_data(adapter["standard"], adapter["options"])
     if config.code != jurisdiction.code:
         raise NotReproducible(
             f"the recorded adapter of {jurisdiction.code} makes registry {config.code}"

@@ -29,7 +29,7 @@ def connect_command(config: RegistryConfig) -> ConnectRegistry:
     if config.standard is not None:
         from adapters.catalogue import recordable
 
-        options, unrecorded = recordable(config.options)
+        options, unrecorded = recordable(config.standard, config.options)
         adapter = AdapterSpec(standard=config.standard, options=options, unrecorded=unrecorded)
     return ConnectRegistry(
         code=config.code,

@@ -101,3 +101,30 @@ def test_options_that_are_not_json_are_named_and_a_worker_refuses_them() -> None
         assert recorded.adapter["unrecorded"] == ["phases"]
         with pytest.raises(NotReproducible, match=r"could not be recorded \(phases\)"):
             configured(recorded)
+
+
+def test_options_keyed_by_year_come_back_with_year_keys() -> None:
+    """JSON turns ``{2017: ...}`` into ``{"2017": ...}``: the record is converted back to
+    the types the factory declares, so the reopened Hubei registry has its 2017 cap
+    (before, it looked the cap up under 2017, found only "2017" and refused CMP-006)."""
+    with EmbeddedSystem() as system:
+        party(system, "CN")
+        created = system.add_registry(standard("CN_HB", caps={2017: 123_000_000}))
+        recorded = jurisdiction(system, "CN_HB")
+        assert recorded.adapter is not None
+        assert recorded.adapter["options"] == {"caps": {"2017": 123_000_000}}
+        assert recorded.adapter["unrecorded"] == []
+        again = configured(recorded)
+        assert again.options == {"caps": {2017: 123_000_000}}
+        assert again.rules == created.config.rules
+
+
+def test_options_that_would_not_come_back_the_same_are_not_recorded() -> None:
+    """Only options that come back as the same typed value are recorded; the others
+    are named as unrecorded, so a worker refuses them rather than run other rules."""
+    from adapters.catalogue import recordable
+
+    kept, dropped = recordable("CN_HB", {"caps": {2017: 1}, "hubei_banking": "text"})
+    assert kept == {"caps": {"2017": 1}, "hubei_banking": "text"} and dropped == []
+    kept, dropped = recordable("KR_ETS", {"phases": phases()})
+    assert kept == {} and dropped == ["phases"]

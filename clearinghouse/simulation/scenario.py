@@ -19,12 +19,9 @@ be greater than 0`` (check SIM-002).
 from __future__ import annotations
 
 import hashlib
-import typing
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,7 +32,6 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -633,52 +629,21 @@ class AdapterError(Exception):
         self.reason = reason
 
 
-def _factory_function(factory: Callable[..., Any]) -> tuple[Callable[..., Any], set[str]]:
-    """The function behind a catalogue factory and the arguments already bound."""
-    if isinstance(factory, partial):
-        return factory.func, set(factory.keywords) | {"__positional__"}
-    return factory, set()
-
-
-def option_types(code: str) -> dict[str, Any]:
-    """The options a catalogue factory accepts, with their type hints."""
-    from adapters.catalogue import FACTORIES
-
-    func, bound = _factory_function(FACTORIES[code])
-    hints = typing.get_type_hints(func)
-    hints.pop("return", None)
-    params = list(typing.get_type_hints(func))
-    if "__positional__" in bound and params:
-        hints.pop(params[0], None)  # a pilot's name, bound by the catalogue
-    for name in bound:
-        hints.pop(name, None)
-    return hints
-
-
 def build_adapter(spec: AdapterSpec) -> Any:
     """``adapters.catalogue.standard(code, **options)`` with each option converted to
-    the type the factory declares (pydantic ``TypeAdapter``)."""
-    from adapters.catalogue import FACTORIES, standard
+    the type the factory declares (``adapters.catalogue.typed_options``)."""
+    from adapters.catalogue import FACTORIES, OptionError, standard, typed_options
 
-    if spec.code not in FACTORIES:
+    try:
+        options = typed_options(spec.code, spec.options)
+    except KeyError:
         known = ", ".join(sorted(FACTORIES))
-        raise AdapterError(("code",), f"no adapter {spec.code!r} in the catalogue ({known})")
-    types = option_types(spec.code)
-    options: dict[str, Any] = {}
-    for name, value in spec.options.items():
-        if name not in types:
-            raise AdapterError(
-                ("options", name),
-                f"{spec.code} takes no option {name!r} (it takes {', '.join(sorted(types))})",
-            )
-        try:
-            options[name] = TypeAdapter(types[name]).validate_python(value)
-        except ValidationError as error:
-            first = error.errors()[0]
-            inner = ".".join(str(p) for p in first["loc"])
-            raise AdapterError(
-                ("options", name), f"{inner + ': ' if inner else ''}{first['msg']}"
-            ) from None
+        raise AdapterError(
+            ("code",), f"no adapter {spec.code!r} in the catalogue ({known})"
+        ) from None
+    except OptionError as error:
+        where = ("options", error.option) if error.option else ("options",)
+        raise AdapterError(where, error.reason) from None
     try:
         return standard(spec.code, **options)
     except (TypeError, ValueError, KeyError, Refused) as error:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from adapters.base import RegistryApplication, RegistryConfig
-from adapters.catalogue import describe, standard
+from adapters.catalogue import describe, from_data
 from clearinghouse.api.auth import Administrator, Reader, ServicesDep
 from clearinghouse.api.errors import ERRORS, ServiceRefused, not_found
 from clearinghouse.api.idempotency import IdempotencyKey, idempotent
@@ -67,7 +67,7 @@ def connect(
     def run() -> JSONResponse:
         if isinstance(body, StandardRegistry):
             try:
-                config = standard(body.standard, **body.options)
+                config = from_data(body.standard, body.options)
             except KeyError as error:
                 raise not_found("standard registry", body.standard) from error
             except (TypeError, ValueError) as error:  # an option the factory does not take
