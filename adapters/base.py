@@ -501,7 +501,8 @@ class RegistryApplication(Participant):
         if key is None:
             return
         # serials issued for conversions are allocated under a key unique to this transfer
-        local = msg.transaction_id if key == "in" else f"{msg.source_registry}:{msg.transaction_id}"
+        # ("/" is not allowed in ids, so no id can spell another transfer's key)
+        local = msg.transaction_id if key == "in" else f"{msg.source_registry}/{msg.transaction_id}"
 
         def received() -> RegistryTransaction:
             return uow.add(

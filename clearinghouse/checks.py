@@ -220,6 +220,15 @@ CATALOGUE: dict[str, Check] = {
             "Parties would claim the same tonnes.",
             "reference/linkage-and-article6.md, double counting taxonomy (double claiming)",
         ),
+        Check(
+            "ACC-003",
+            "ACC",
+            "conversion mixes Article 6 statuses",
+            "A transfer converted at an exchange rate carries units of one Article 6 "
+            "status; these are {statuses}. Send them in separate transfers.",
+            "docs/article6.md, Units converted at an exchange rate (one batch, one tag); "
+            "reference/registries-and-reporting.md L7 (AEF conversion factor per ITMO)",
+        ),
         # -- transaction -----------------------------------------------------
         Check(
             "TXN-001",

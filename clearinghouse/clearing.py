@@ -214,7 +214,10 @@ def clear_transfer(repo: Aggregates, txn: Transaction, msg: TransferProposed) ->
         _bind_to_authorizations(repo, txn.code, agreement, ledgers) if agreement.authorized else []
     )
     international = source.party != destination.party
-    firsts = _first_transfers(_held_tags(ledgers, txn.code), international)
+    held = _held_tags(ledgers, txn.code)
+    if conversions:
+        _check_one_status(held)
+    firsts = _first_transfers(held, international)
     txn.accept(
         agreement=agreement.code,
         conversions=conversions,
@@ -410,9 +413,20 @@ def _converted_batches(
     return batches
 
 
+def _check_one_status(tags: dict[Block, ItmoTag | None]) -> None:
+    """A converting transfer carries units of one Article 6 status (ACC-003): the units
+    a conversion issues are one batch under one tag (:func:`_tag_for_converted`), so
+    ITMOs mixed with other units, or with another authorization's ITMOs, would make
+    the batch carry tonnes no Party added for that ITMO."""
+    statuses = {tag.authorization if tag is not None else None for tag in tags.values()}
+    if len(statuses) > 1:
+        named = sorted(f"ITMOs of {s}" if s else "units that are not ITMOs" for s in statuses)
+        raise Refused("ACC-003", statuses=" and ".join(named))
+
+
 def _tag_for_converted(tags: dict[Block, ItmoTag | None], first_now: bool) -> ItmoTag | None:
-    """Converted units inherit the ITMO status of what they replace [assumption:
-    a converting transfer carries blocks of at most one authorization]."""
+    """Converted units inherit the ITMO status of what they replace (one status per
+    converting transfer: :func:`_check_one_status`)."""
     for tag in tags.values():
         if tag is not None:
             return replace(tag, first_transferred=tag.first_transferred or first_now)

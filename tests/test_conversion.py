@@ -38,6 +38,7 @@ from projections.adjustments import adjustments
 from projections.article6 import accounting, aef, party, rules, table4
 from projections.article6.view import catch_up
 from projections.log import name_of, read
+from tests.coverage import covers
 
 NDC = {"type": "absolute", "period": "single-year", "target_years": [2030]}
 ACCOUNTS = {"A_REG": "DEV", "B_REG": "BUYER", "C_REG": "UTILITY"}
@@ -49,7 +50,13 @@ class Linked:
     B_REG -> C_REG converts BU into CU at ``onward``. Every Party is different,
     so every border is international."""
 
-    def __init__(self, rate: str, onward: str = "1", store: StoreConfig | None = None):
+    def __init__(
+        self,
+        rate: str,
+        onward: str = "1",
+        store: StoreConfig | None = None,
+        onward_authorized: bool = True,
+    ):
         self.system = s = EmbeddedSystem(store)
         ch = self.ch = s.clearinghouse
         for code in ("AA", "BB", "CC"):
@@ -86,8 +93,11 @@ class Linked:
                          "rate": r, "convert_to": to},
                     ],
                     "effective_from": "2025-01-01",
-                    "authorized": True,
-                    "cooperative_approach": "ABC",
+                    **(
+                        {"authorized": True, "cooperative_approach": "ABC"}
+                        if code == "A_TO_B" or onward_authorized
+                        else {}
+                    ),
                 }
             )  # fmt: skip
         self.n = 0
@@ -345,3 +355,32 @@ def test_the_documented_partial_uses_3_then_797_bu() -> None:
     assert [e.quantity for e in w.use_events()] == [1, 399]
     assert [(r.quantity_in_metric, r.quantity) for r in w.aef_rows("BB")
             if r.action_type == "Use towards NDC"] == [(3, 1), (797, 399)]  # fmt: skip
+
+
+@covers("ACC-003")
+def test_a_conversion_that_mixes_itmos_with_other_units_is_refused_and_changes_nothing() -> None:
+    """200 BU carrying AA's 400 t plus 100 plain BU sent on at a rate would make one
+    batch of 300 CU carrying 500 t under AA-1: CC would subtract 500 t of which AA
+    added 400 (found in review). The clearinghouse refuses such a conversion."""
+    w = Linked("1/2", onward_authorized=False)  # B -> C: no authorization of its own
+    w.issue(400)
+    w.send("A_REG", "B_REG", 400)  # 400 AU -> 200 BU, AA adds 400
+    w.do("B_REG", "issue", {"business_date": "2025-01-10", "unit_type": "BU",
+                            "vintage": 2025, "quantity": 100})  # fmt: skip
+    before = {app.name: app.recorder.max_notification_id() for app in w.system.apps()}
+    receipt = w.system.do("B_REG", "transfer_abroad", {
+        "transaction_id": "mixed", "business_date": "2025-02-01", "account": ACCOUNTS["B_REG"],
+        "to_registry": "C_REG", "to_account": ACCOUNTS["C_REG"], "quantity": 300,
+    })  # fmt: skip
+    assert (receipt.state, receipt.code) == ("rejected", "ACC-003")
+    assert "ITMOs of AA-1 and units that are not ITMOs" in (receipt.reason or "")
+    b = w.system.registry("B_REG").account(ACCOUNTS["B_REG"])
+    assert b is not None and b.available.total == 300  # released, nothing moved
+    assert w.central() == {"AA": {"2025": {"first_transfer": 400, "use": 0, "net": 400}}}
+    # only the proposal and its rejection were written
+    after = {app.name: app.recorder.max_notification_id() for app in w.system.apps()}
+    assert after["REGISTRY_C_REG"] == before["REGISTRY_C_REG"]
+    # sent separately, each part converts and CC's use stays within what AA added
+    w.send("B_REG", "C_REG", 200)
+    w.use("C_REG", 200)
+    assert w.central()["CC"]["2025"]["use"] == 400
