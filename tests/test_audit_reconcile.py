@@ -170,6 +170,28 @@ def test_a_dry_run_records_nothing_and_blocks_nothing(system: EmbeddedSystem) ->
     assert transfer(system, "A_REG", "B_REG", "x1", "DEV", "BUYER").state == "completed"
 
 
+def test_a_run_that_fails_midway_says_so_instead_of_staying_initiated(
+    system: EmbeddedSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the runs were initiated concludes each unfinished one as needing
+    manual intervention (still blocking, as the ITL would), and the next run clears it."""
+    from clearinghouse.audit import reconcile as module
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(module, "registry_side", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(system, "A_REG", "B_REG")
+    for code in ("A_REG", "B_REG"):
+        recorded = current(system.clearinghouse, code)
+        assert recorded is not None and recorded.status == "manual_intervention_required"
+    assert transfer(system, "A_REG", "B_REG", "x1", "DEV", "BUYER").code == "AUD-001"
+    monkeypatch.undo()
+    assert {r.status for r in run(system, "A_REG", "B_REG")} == {"completed"}
+    assert transfer(system, "A_REG", "B_REG", "x2", "DEV", "BUYER").state == "completed"
+
+
 def test_a_run_in_progress_blocks_and_outcomes_are_checked() -> None:
     reconciliation = status.ReconciliationStatus("X_REG")
     run_number = reconciliation.initiate({"REGISTRY_X_REG": 5, "CLEARINGHOUSE": 9})

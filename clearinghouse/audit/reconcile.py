@@ -297,9 +297,33 @@ def reconcile(
             raise KeyError(f"no registry {code!r} in {logs.store.describe()}")
     central_position = logs.position(CLEARINGHOUSE)
     runs = {code: _initiate(record, code, logs, central_position) for code in codes}
+    reports: list[Reconciliation] = []
+    try:
+        _compare(logs, codes, runs, central_position, record, check_chains, reports)
+    except Exception:
+        # A run that cannot finish must not leave registries "initiated" with no word of
+        # why: each unfinished one is concluded as needing manual intervention.
+        done = {r.registry for r in reports}
+        for code in codes:
+            run = runs[code][0]
+            if record is not None and run is not None and code not in done:
+                _conclude(record, code, run, statuses.MANUAL_INTERVENTION_REQUIRED, [], "")
+        raise
+    return reports
+
+
+def _compare(
+    logs: Logs,
+    codes: list[str],
+    runs: dict[str, tuple[int | None, int]],
+    central_position: int,
+    record: ClearinghouseApplication | None,
+    check_chains: bool,
+    reports: list[Reconciliation],
+) -> None:
+    """The three phases for each registry; each outcome recorded as it is known."""
     ledgers = list(fold(logs.events(CLEARINGHOUSE, stop=central_position), UnitLedger).values())
     chains = _chains(logs, [CLEARINGHOUSE, *map(registry_app_name, codes)]) if check_chains else {}
-    reports = []
     for code in codes:
         app = registry_app_name(code)
         positions = {app: runs[code][1], CLEARINGHOUSE: central_position}
@@ -327,7 +351,6 @@ def reconcile(
                 totals=rows, discrepancies=found, digest=digest,
             )
         )  # fmt: skip
-    return reports
 
 
 def _initiate(
